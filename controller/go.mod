@@ -1,0 +1,3 @@
+module wasp.dev/controller
+
+go 1.26

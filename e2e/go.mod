@@ -1,0 +1,3 @@
+module wasp.dev/e2e
+
+go 1.26

@@ -1,0 +1,11 @@
+module wasp.dev/filters
+
+go 1.26
+
+require (
+	github.com/tetratelabs/proxy-wasm-go-sdk v0.24.0
+	github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/waspabi v0.0.0
+	github.com/tetratelabs/wazero v1.12.0
+)
+
+replace github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/waspabi => ./abi

@@ -1,0 +1,3 @@
+module wasp.dev/tools
+
+go 1.26
