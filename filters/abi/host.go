@@ -24,10 +24,26 @@ func init() {
 
 func p(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }
 
-// returned turns the address and size the host wrote into SDK out-parameters.
-func returned(addr, size uint32, data **byte, dataSize *int) {
-	*data = ptr(addr)
-	*dataSize = int(size)
+// outAddr and outSize receive the (address, size) out-parameters of the host
+// calls that return data. Package variables never move and need no
+// allocation per call (a local whose address is passed to the host escapes to
+// the heap); sharing them is safe because the guest is single-threaded and
+// no host call runs guest code that makes another host call (the host only
+// calls proxy_on_memory_allocate in between).
+var outAddr, outSize uint32
+
+var (
+	pRetAddr = unsafe.Pointer(&outAddr)
+	pRetSize = unsafe.Pointer(&outSize)
+)
+
+// returned hands the data the host wrote to the SDK's out-parameters and
+// clears the slots. Once *data holds the buffer's address, the buffer is
+// reachable through it and the allocation list can let go.
+func returned(data **byte, dataSize *int) {
+	*data = ptr(outAddr)
+	*dataSize = int(outSize)
+	outAddr, outSize = 0, 0
 	releasePending()
 }
 
@@ -40,9 +56,8 @@ func (wasmHost) ProxySetProperty(path *byte, pathSize int, value *byte, valueSiz
 }
 
 func (wasmHost) ProxyGetProperty(path *byte, pathSize int, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importGetProperty(p(path), uint32(pathSize), unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importGetProperty(p(path), uint32(pathSize), pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -51,9 +66,8 @@ func (wasmHost) ProxySendLocalResponse(status uint32, details *byte, detailsSize
 }
 
 func (wasmHost) ProxyGetSharedData(key *byte, keySize int, retData **byte, retSize *int, retCas *uint32) internal.Status {
-	var addr, size uint32
-	st := importGetSharedData(p(key), uint32(keySize), unsafe.Pointer(&addr), unsafe.Pointer(&size), unsafe.Pointer(retCas))
-	returned(addr, size, retData, retSize)
+	st := importGetSharedData(p(key), uint32(keySize), pRetAddr, pRetSize, unsafe.Pointer(retCas))
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -70,9 +84,8 @@ func (wasmHost) ProxyResolveSharedQueue(vmID *byte, vmIDSize int, name *byte, na
 }
 
 func (wasmHost) ProxyDequeueSharedQueue(queueID uint32, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importDequeueSharedQueue(queueID, unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importDequeueSharedQueue(queueID, pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -81,9 +94,8 @@ func (wasmHost) ProxyEnqueueSharedQueue(queueID uint32, value *byte, valueSize i
 }
 
 func (wasmHost) ProxyGetHeaderMapValue(mapType internal.MapType, key *byte, keySize int, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importGetHeaderMapValue(uint32(mapType), p(key), uint32(keySize), unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importGetHeaderMapValue(uint32(mapType), p(key), uint32(keySize), pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -108,9 +120,8 @@ func (wasmHost) ProxyRemoveHeaderMapValue(mapType internal.MapType, key *byte, k
 }
 
 func (wasmHost) ProxyGetHeaderMapPairs(mapType internal.MapType, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importGetHeaderMapPairs(uint32(mapType), unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importGetHeaderMapPairs(uint32(mapType), pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -119,9 +130,8 @@ func (wasmHost) ProxySetHeaderMapPairs(mapType internal.MapType, data *byte, siz
 }
 
 func (wasmHost) ProxyGetBufferBytes(bufferType internal.BufferType, start int, maxSize int, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importGetBufferBytes(uint32(bufferType), uint32(start), uint32(maxSize), unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importGetBufferBytes(uint32(bufferType), uint32(start), uint32(maxSize), pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 
@@ -134,9 +144,8 @@ func (wasmHost) ProxyHttpCall(upstream *byte, upstreamSize int, headers *byte, h
 }
 
 func (wasmHost) ProxyCallForeignFunction(name *byte, nameSize int, param *byte, paramSize int, retData **byte, retSize *int) internal.Status {
-	var addr, size uint32
-	st := importCallForeignFunction(p(name), uint32(nameSize), p(param), uint32(paramSize), unsafe.Pointer(&addr), unsafe.Pointer(&size))
-	returned(addr, size, retData, retSize)
+	st := importCallForeignFunction(p(name), uint32(nameSize), p(param), uint32(paramSize), pRetAddr, pRetSize)
+	returned(retData, retSize)
 	return internal.Status(st)
 }
 

@@ -2,8 +2,8 @@ package main
 
 import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	_ "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/waspabi"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+	_ "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/waspabi"
 )
 
 func init() { proxywasm.SetVMContext(&vm{}) }
