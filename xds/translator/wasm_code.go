@@ -1,0 +1,95 @@
+package translator
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	wasmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/wasm/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"wasp.dev/xds/ir"
+)
+
+// Remote code fetch settings. Envoy fetches the code once per sha256 and
+// keeps listeners warming until it arrives, so retries must not give up
+// early (Envoy Gateway #5619: fetches never retried).
+const (
+	wasmFetchTimeout    = 30 * time.Second
+	wasmFetchRetries    = 10
+	wasmFetchBackoff    = time.Second
+	wasmFetchBackoffMax = 30 * time.Second
+)
+
+// vm returns the module's VmConfig, built once per translation and shared by
+// every plugin of the module: Envoy keys VMs by (vm_id, vm configuration,
+// code), so byte-identical VmConfigs share one VM per worker.
+func (s *wasmState) vm(name string) (*wasmv3.VmConfig, error) {
+	if vm, ok := s.vmConfig[name]; ok {
+		return vm, nil
+	}
+	m := s.modules[name]
+	if m == nil {
+		return nil, fmt.Errorf("wasm module %q: not defined", name)
+	}
+	code, err := s.codeSource(m)
+	if err != nil {
+		return nil, fmt.Errorf("wasm module %s: %w", name, err)
+	}
+	vm := &wasmv3.VmConfig{
+		VmId:    m.Name,
+		Runtime: WasmRuntime,
+		Code:    code,
+	}
+	if len(m.HostEnvKeys) > 0 {
+		vm.EnvironmentVariables = &wasmv3.EnvironmentVariables{HostEnvKeys: m.HostEnvKeys}
+	}
+	if err := vm.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("wasm module %s: %w", name, err)
+	}
+	s.vmConfig[name] = vm
+	return vm, nil
+}
+
+func (s *wasmState) codeSource(m *ir.WasmModule) (*corev3.AsyncDataSource, error) {
+	if m.File != "" {
+		return &corev3.AsyncDataSource{Specifier: &corev3.AsyncDataSource_Local{
+			Local: &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: m.File}},
+		}}, nil
+	}
+	u, err := url.Parse(m.URL)
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("url %q: only http is served by the wasm code server", m.URL)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || host == "" {
+		return nil, fmt.Errorf("url %q: bad host or port", m.URL)
+	}
+	cluster := WasmCodeClusterPrefix + net.JoinHostPort(host, port)
+	s.codeClusters[cluster] = codeCluster{host: host, port: port}
+	return &corev3.AsyncDataSource{Specifier: &corev3.AsyncDataSource_Remote{Remote: &corev3.RemoteDataSource{
+		HttpUri: &corev3.HttpUri{
+			Uri:              m.URL,
+			HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: cluster},
+			Timeout:          durationpb.New(wasmFetchTimeout),
+		},
+		Sha256: m.SHA256,
+		RetryPolicy: &corev3.RetryPolicy{
+			NumRetries: wrapperspb.UInt32(wasmFetchRetries),
+			RetryBackOff: &corev3.BackoffStrategy{
+				BaseInterval: durationpb.New(wasmFetchBackoff),
+				MaxInterval:  durationpb.New(wasmFetchBackoffMax),
+			},
+		},
+	}}}, nil
+}
