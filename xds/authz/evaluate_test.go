@@ -40,9 +40,15 @@ var policySets = map[string]string{
 	"deny-not-principal": `
 - {namespace: default, name: only-trusted, action: DENY, rules: [
     {from: [{notPrincipals: ["cluster.local/ns/default/sa/trusted"]}]}]}`,
-	"allow-ports":       `[{namespace: default, name: ports, rules: [{to: [{ports: ["8080"]}, {notPorts: ["8080", "9090"], methods: [GET]}]}]}]`,
-	"allow-hosts":       `[{namespace: default, name: hosts, rules: [{to: [{hosts: [example.com, "*.example.org", "api.example.net:*"]}]}]}]`,
-	"allow-paths":       `[{namespace: default, name: paths, rules: [{to: [{paths: ["/exact", "/dir/*", "*.html"], notPaths: ["/dir/secret"]}]}]}]`,
+	"allow-ports":          `[{namespace: default, name: ports, rules: [{to: [{ports: ["8080"]}, {notPorts: ["8080", "9090"], methods: [GET]}]}]}]`,
+	"allow-hosts":          `[{namespace: default, name: hosts, rules: [{to: [{hosts: [example.com, "*.example.org", "api.example.net:*"]}]}]}]`,
+	"allow-host-port":      `[{namespace: default, name: host-port, rules: [{to: [{hosts: ["example.com:8080"]}]}]}]`,
+	"deny-host-port":       `[{namespace: default, name: host-port, action: DENY, rules: [{to: [{hosts: ["example.com:8080"]}]}]}]`,
+	"allow-paths":          `[{namespace: default, name: paths, rules: [{to: [{paths: ["/exact", "/dir/*", "*.html"], notPaths: ["/dir/secret"]}]}]}]`,
+	"allow-path-templates": `[{namespace: default, name: tmpl, rules: [{to: [{paths: ["/api/{*}/users", "/files/{**}"]}]}]}]`,
+	"bad-path-templates": `
+- {namespace: default, name: tmpl-allow, rules: [{to: [{paths: ["/a/{**}/b"]}]}, {to: [{paths: ["/ok"]}]}]}
+- {namespace: default, name: tmpl-deny, action: DENY, rules: [{to: [{paths: ["/x/{*}", "/y/pre{*}"]}]}]}`,
 	"allow-not-methods": `[{namespace: default, name: no-writes, rules: [{to: [{notMethods: [POST, PUT, DELETE]}]}]}]`,
 	"allow-header": `
 - {namespace: default, name: tenant, rules: [{when: [
@@ -189,7 +195,11 @@ var evalCases = []evalCase{
 	{name: "other port GET via second operation", policies: "allow-ports", req: get("/").port(7000), allow: true},
 	{name: "other port POST denied", policies: "allow-ports", req: get("/").port(7000).method_("POST"), allow: false},
 	{name: "host exact, case-insensitive", policies: "allow-hosts", req: get("/").hostIs("Example.COM"), allow: true},
-	{name: "host exact does not match with port (Istio)", policies: "allow-hosts", req: get("/").hostIs("example.com:8080"), allow: false},
+	{name: "host exact matches any port", policies: "allow-hosts", req: get("/").hostIs("example.com:8080"), allow: true},
+	{name: "host exact is not a prefix", policies: "allow-hosts", req: get("/").hostIs("example.com.evil"), allow: false},
+	{name: "host:* matches without port", policies: "allow-hosts", req: get("/").hostIs("API.example.net"), allow: true},
+	{name: "host with a specific port is unsupported (ALLOW skipped)", policies: "allow-host-port", req: get("/").hostIs("example.com:8080"), allow: false, finding: ReasonUnsupported},
+	{name: "host with a specific port in DENY denies more", policies: "deny-host-port", req: get("/").hostIs("other.com"), allow: false, finding: ReasonUnsupported},
 	{name: "host suffix wildcard", policies: "allow-hosts", req: get("/").hostIs("a.b.EXAMPLE.org"), allow: true},
 	{name: "host prefix wildcard takes any port", policies: "allow-hosts", req: get("/").hostIs("api.example.net:8443"), allow: true},
 	{name: "host mismatch", policies: "allow-hosts", req: get("/").hostIs("example.net"), allow: false},
@@ -199,6 +209,13 @@ var evalCases = []evalCase{
 	{name: "path suffix", policies: "allow-paths", req: get("/x/index.html"), allow: true},
 	{name: "notPaths excludes", policies: "allow-paths", req: get("/dir/secret"), allow: false},
 	{name: "path is case-sensitive", policies: "allow-paths", req: get("/EXACT"), allow: false},
+	{name: "path template {*} is one segment", policies: "allow-path-templates", req: get("/api/v1/users?page=2"), allow: true},
+	{name: "path template {*} not two segments", policies: "allow-path-templates", req: get("/api/v1/v2/users"), allow: false},
+	{name: "path template {*} not empty", policies: "allow-path-templates", req: get("/api//users"), allow: false},
+	{name: "path template {**} any depth", policies: "allow-path-templates", req: get("/files/a/b/c.txt"), allow: true},
+	{name: "path template {**} needs its prefix", policies: "allow-path-templates", req: get("/filesystem"), allow: false},
+	{name: "bad template skips ALLOW rule", policies: "bad-path-templates", req: get("/a/x/b"), allow: false, finding: ReasonInvalidValue},
+	{name: "bad template drops DENY paths: denies more", policies: "bad-path-templates", req: get("/ok"), allow: false, deniedBy: "wasp.authz.deny", finding: ReasonInvalidValue},
 	{name: "notMethods allows GET", policies: "allow-not-methods", req: get("/"), allow: true},
 	{name: "notMethods denies DELETE", policies: "allow-not-methods", req: get("/").method_("DELETE"), allow: false},
 	{name: "header value", policies: "allow-header", req: get("/").header("x-tenant", "acme"), allow: true},
@@ -270,10 +287,14 @@ func loadPolicies(t *testing.T, key string) []*ir.AuthorizationPolicy {
 		t.Fatalf("no policy set %q", key)
 	}
 	var ps []*ir.AuthorizationPolicy
-	if err := yaml.UnmarshalStrict([]byte(src), &ps); err != nil {
+	if err := yamlToPolicies(src, &ps); err != nil {
 		t.Fatalf("policy set %q: %v", key, err)
 	}
 	return ps
+}
+
+func yamlToPolicies(src string, ps *[]*ir.AuthorizationPolicy) error {
+	return yaml.UnmarshalStrict([]byte(src), ps)
 }
 
 func TestEvaluateEmittedRBAC(t *testing.T) {

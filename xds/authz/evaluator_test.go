@@ -15,6 +15,7 @@ import (
 	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	rbacnetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
+	uritemplatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
@@ -200,6 +201,11 @@ func (e evaluator) permission(p *rbacv3.Permission) bool {
 		path, _, _ := strings.Cut(e.req.path, "?")
 		path, _, _ = strings.Cut(path, "#")
 		return e.str(r.UrlPath.GetPath(), path)
+	case *rbacv3.Permission_UriTemplate:
+		if !e.req.http {
+			return false
+		}
+		return e.uriTemplate(r.UriTemplate)
 	case *rbacv3.Permission_DestinationPort:
 		return e.req.destPort == r.DestinationPort
 	case *rbacv3.Permission_DestinationIp:
@@ -331,4 +337,32 @@ func (e evaluator) inCIDR(c *corev3.CidrRange, ip string) bool {
 		e.t.Fatal(err)
 	}
 	return pfx.Contains(addr)
+}
+
+// uriTemplate is Envoy's uri_template path matcher (query ignored): "*" is
+// one path segment, "**" (last) zero or more characters including "/",
+// other segments literal.
+func (e evaluator) uriTemplate(c *corev3.TypedExtensionConfig) bool {
+	var cfg uritemplatev3.UriTemplateMatchConfig
+	if c.Name != uriTemplateMatcher {
+		e.t.Fatalf("uri_template extension %q not modelled", c.Name)
+	}
+	if err := c.GetTypedConfig().UnmarshalTo(&cfg); err != nil {
+		e.t.Fatal(err)
+	}
+	const pchar = `A-Za-z0-9\-._~%!$&'()+,;:@=`
+	segs := strings.Split(strings.TrimPrefix(cfg.PathTemplate, "/"), "/")
+	for i, s := range segs {
+		switch s {
+		case "*":
+			segs[i] = "[" + pchar + "]+"
+		case "**":
+			segs[i] = "[" + pchar + "/]*"
+		default:
+			segs[i] = regexp.QuoteMeta(s)
+		}
+	}
+	path, _, _ := strings.Cut(e.req.path, "?")
+	path, _, _ = strings.Cut(path, "#")
+	return regexp.MustCompile("^/" + strings.Join(segs, "/") + "$").MatchString(path)
 }

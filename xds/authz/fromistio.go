@@ -24,9 +24,9 @@ const (
 	// policy may target; istiod reports others as Invalid.
 	WaypointGatewayClass = "istio-waypoint"
 
-	gatewayGroup     = "gateway.networking.k8s.io"
-	istioNetworking  = "networking.istio.io"
-	coreGroupAliases = "core" // Istio accepts "" and "core" for Services
+	gatewayGroup    = "gateway.networking.k8s.io"
+	istioNetworking = "networking.istio.io"
+	coreGroup       = "core" // Istio accepts "" and "core" for Services
 )
 
 // The JSON shape of Istio's spec. Unknown keys are found separately (see
@@ -79,10 +79,13 @@ type IstioPolicy struct {
 // FromIstio converts p for waypoints. It returns nil when no targetRef
 // concerns a waypoint: selector-based policies (which waypoints ignore, as
 // in Istio), targets of other kinds, and GatewayClass targets other than
-// istio-waypoint in rootNamespace. Which Gateway and Service targets are
-// this waypoint's is the caller's to check (AuthorizationTarget names
+// istio-waypoint in the root namespace. Which Gateway and Service targets
+// are this waypoint's is the caller's to check (AuthorizationTarget names
 // them). Fields wasp does not know become AuthorizationRule.Unsupported.
-func FromIstio(p IstioPolicy, rootNamespace string) (*ir.AuthorizationPolicy, error) {
+// Principals in the local trust domain ("cluster.local/...", the mesh's
+// trust domain or an alias) are expanded to every local trust domain.
+func FromIstio(p IstioPolicy, mesh Mesh) (*ir.AuthorizationPolicy, error) {
+	rootNamespace := mesh.rootNamespace()
 	var spec istioSpec
 	if err := json.Unmarshal(p.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("authorization policy %s/%s: %w", p.Namespace, p.Name, err)
@@ -121,6 +124,7 @@ func FromIstio(p IstioPolicy, rootNamespace string) (*ir.AuthorizationPolicy, er
 		}
 		out.Rules = append(out.Rules, r)
 	}
+	mesh.expandTrustDomains(out)
 	return out, nil
 }
 
@@ -134,7 +138,7 @@ func waypointTarget(r istioTargetRef, policyNS, rootNS string) (ir.Authorization
 		return t, true
 	case r.Kind == ir.TargetGatewayClass && r.Group == gatewayGroup:
 		return t, policyNS == rootNS && r.Name == WaypointGatewayClass
-	case r.Kind == ir.TargetService && (r.Group == "" || r.Group == coreGroupAliases):
+	case r.Kind == ir.TargetService && (r.Group == "" || r.Group == coreGroup):
 		return t, true
 	case r.Kind == ir.TargetServiceEntry && r.Group == istioNetworking:
 		return t, true

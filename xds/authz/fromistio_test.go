@@ -2,6 +2,7 @@ package authz
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -107,7 +108,7 @@ rules:
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := FromIstio(IstioPolicy{Namespace: c.namespace, Name: "p", Annotations: c.annotations, Spec: spec}, "istio-system")
+			got, err := FromIstio(IstioPolicy{Namespace: c.namespace, Name: "p", Annotations: c.annotations, Spec: spec}, Mesh{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +132,7 @@ rules:
 }
 
 func TestFromIstioRejectsUnknownAction(t *testing.T) {
-	_, err := FromIstio(IstioPolicy{Namespace: "d", Name: "p", Spec: []byte(`{"targetRefs":[{"kind":"Service","name":"s"}],"action":"MAYBE"}`)}, "istio-system")
+	_, err := FromIstio(IstioPolicy{Namespace: "d", Name: "p", Spec: []byte(`{"targetRefs":[{"kind":"Service","name":"s"}],"action":"MAYBE"}`)}, Mesh{})
 	if err == nil {
 		t.Fatal("want an error for action MAYBE")
 	}
@@ -183,5 +184,31 @@ func TestReview(t *testing.T) {
 	}
 	if len(both) != 2 || both[1].Reason != ReasonHTTPOnlyOnTCP || both[1].Effect != EffectConditionDropped {
 		t.Fatalf("HTTP and TCP: %v", both)
+	}
+}
+
+func TestFromIstioTrustDomains(t *testing.T) {
+	spec := []byte(`{"targetRefs":[{"kind":"Service","name":"s"}],"rules":[{
+		"from":[{"source":{"principals":["cluster.local/ns/a/sa/x","*/ns/a/sa/y","other.org/ns/a/sa/z","*-td/ns/a/sa/w","sa/short"]}}],
+		"when":[{"key":"source.principal","notValues":["new-td/ns/b/sa/v"]}]}]}`)
+	p, err := FromIstio(IstioPolicy{Namespace: "d", Name: "p", Spec: spec}, Mesh{TrustDomain: "new-td", TrustDomainAliases: []string{"old-td"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Rules[0].From[0].Principals
+	want := []string{"new-td/ns/a/sa/x", "old-td/ns/a/sa/x", "*/ns/a/sa/y", "other.org/ns/a/sa/z", "*-td/ns/a/sa/w", "sa/short"}
+	if !slices.Equal(got, want) {
+		t.Errorf("principals = %v, want %v", got, want)
+	}
+	if got, want := p.Rules[0].When[0].NotValues, []string{"new-td/ns/b/sa/v", "old-td/ns/b/sa/v"}; !slices.Equal(got, want) {
+		t.Errorf("when notValues = %v, want %v", got, want)
+	}
+	// The default mesh keeps cluster.local principals as written.
+	p, err = FromIstio(IstioPolicy{Namespace: "d", Name: "p", Spec: spec}, Mesh{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Rules[0].From[0].Principals[0]; got != "cluster.local/ns/a/sa/x" {
+		t.Errorf("default mesh: %q", got)
 	}
 }

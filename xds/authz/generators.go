@@ -6,16 +6,51 @@ import (
 	"strings"
 
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
 // One function per Istio field: a single value to one Envoy matcher.
 
 // hostPermission matches :authority case-insensitively (RFC 4343, Istio
-// since 1.11). Like Istio it compares the whole authority: "example.com"
-// does not match "example.com:8080"; write "example.com:*" for any port.
+// since 1.11), ignoring the port: wasp's HCM strips any host port before
+// filters run (strip_any_host_port, for route matching), and an exact
+// value also matches "<host>:<port>" so the result does not depend on
+// that setting. "<host>:*" therefore means "<host>". A specific port
+// ("<host>:8080") cannot be seen once stripped: it is unsupported, so an
+// ALLOW rule never matches and a DENY rule ignores the hosts condition.
 func hostPermission(v string) (*rbacv3.Permission, error) {
-	return permHeader(headerMatch(":authority", v, true)), nil
+	host, hostPort, hasPort := splitHostPort(v)
+	if hasPort {
+		if hostPort != wildcard {
+			return nil, unsupportedError(fmt.Sprintf("host %q names a port; the waypoint matches hosts without their port", v))
+		}
+		v = host
+	}
+	m := permHeader(headerMatch(":authority", v, true))
+	if v == wildcard || strings.HasPrefix(v, wildcard) || strings.HasSuffix(v, wildcard) {
+		return m, nil
+	}
+	withPort := permHeader(&routev3.HeaderMatcher{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: v + ":"}, IgnoreCase: true},
+	}})
+	return permOr([]*rbacv3.Permission{m, withPort}), nil
+}
+
+// splitHostPort splits "host:port" (and "[v6]:port"); a bare IPv6 address
+// has no port.
+func splitHostPort(v string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(v, ':')
+	if i < 0 || strings.HasSuffix(v, "]") {
+		return v, "", false
+	}
+	if strings.HasPrefix(v, "[") {
+		return v[:i], v[i+1:], true
+	}
+	if strings.Count(v, ":") > 1 { // bare IPv6
+		return v, "", false
+	}
+	return v[:i], v[i+1:], true
 }
 
 func methodPermission(v string) (*rbacv3.Permission, error) {
@@ -24,11 +59,11 @@ func methodPermission(v string) (*rbacv3.Permission, error) {
 
 // pathPermission matches the path without query or fragment (url_path):
 // exact "/a", prefix "/a/*", suffix "*.html", any "*". Istio's path
-// templates ("{*}", "{**}") need Envoy's uri_template extension, which
-// wasp does not emit yet.
+// templates ("/a/{*}/b", "/a/{**}") use Envoy's uri_template matcher.
 func pathPermission(v string) (*rbacv3.Permission, error) {
-	if strings.Contains(v, "{*") {
-		return nil, unsupportedError(fmt.Sprintf("path template %q is not supported by wasp", v))
+	if strings.Contains(v, templateSegment) || strings.Contains(v, templateRest) { // Istio's test
+
+		return pathTemplatePermission(v)
 	}
 	return &rbacv3.Permission{Rule: &rbacv3.Permission_UrlPath{UrlPath: &matcherv3.PathMatcher{
 		Rule: &matcherv3.PathMatcher_Path{Path: stringMatch(v, "", false)},

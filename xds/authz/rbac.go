@@ -24,11 +24,20 @@ func permAnd(ps []*rbacv3.Permission) *rbacv3.Permission {
 	return &rbacv3.Permission{Rule: &rbacv3.Permission_AndRules{AndRules: &rbacv3.Permission_Set{Rules: ps}}}
 }
 
+// permOr flattens nested ORs (a host value yields an OR of its own).
 func permOr(ps []*rbacv3.Permission) *rbacv3.Permission {
 	if len(ps) == 1 {
 		return ps[0]
 	}
-	return &rbacv3.Permission{Rule: &rbacv3.Permission_OrRules{OrRules: &rbacv3.Permission_Set{Rules: ps}}}
+	var flat []*rbacv3.Permission
+	for _, p := range ps {
+		if or, ok := p.Rule.(*rbacv3.Permission_OrRules); ok {
+			flat = append(flat, or.OrRules.Rules...)
+			continue
+		}
+		flat = append(flat, p)
+	}
+	return &rbacv3.Permission{Rule: &rbacv3.Permission_OrRules{OrRules: &rbacv3.Permission_Set{Rules: flat}}}
 }
 
 func permNot(p *rbacv3.Permission) *rbacv3.Permission {
