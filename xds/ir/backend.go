@@ -16,6 +16,11 @@ type Backend struct {
 	// Endpoints sorted by Address then Port. Empty is valid: the cluster
 	// exists and answers 503 (no healthy upstream).
 	Endpoints []*Endpoint `json:"endpoints,omitempty"`
+	// DisableIstioAutoMTLS opts this backend out of the proxy's Istio
+	// automatic mTLS (IstioIntegration.AutoMTLS): its cluster speaks
+	// plaintext to every endpoint, sidecar or not. It is the seed's
+	// disableIstioAutoMtls; see docs/istio-sidecar.md for how users set it.
+	DisableIstioAutoMTLS bool `json:"disableIstioAutoMtls,omitempty"`
 }
 
 // ServiceRef names a Kubernetes Service port.
@@ -43,4 +48,9 @@ type Endpoint struct {
 	Weight uint32 `json:"weight,omitempty"`
 	// Zone of the endpoint's node, informational for now.
 	Zone string `json:"zone,omitempty"`
+	// TLSMode is what the endpoint's pod accepts, from its label
+	// security.istio.io/tlsMode (EndpointSlices do not carry pod labels:
+	// the controller reads the Pod). Only TLSModeIstio changes anything,
+	// and only when the proxy's IstioIntegration has AutoMTLS on.
+	TLSMode EndpointTLSMode `json:"tlsMode,omitempty"`
 }

@@ -42,4 +42,8 @@ type Proxy struct {
 	// (accesslog, ratelimit, transform, custom filters in this slice's
 	// order, router), not by this slice; custom filters keep slice order.
 	WasmFilters []*WasmFilter `json:"wasmFilters,omitempty"`
+
+	// IstioIntegration is set when the proxy runs with an Istio sidecar
+	// (ingress proxies only); nil means no integration: no TLS upstream.
+	IstioIntegration *IstioIntegration `json:"istioIntegration,omitempty"`
 }

@@ -142,5 +142,6 @@ func (p *Proxy) Validate() error {
 			}
 		}
 	}
+	p.validateIstio(bad)
 	return errors.Join(errs...)
 }

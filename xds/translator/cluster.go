@@ -41,8 +41,10 @@ var http2Options = mustPack(&httpv3.HttpProtocolOptions{
 })
 
 // backendCluster is an EDS cluster: endpoints change far more often than
-// clusters, and EDS updates them without re-warming the cluster.
-func backendCluster(b *ir.Backend) *clusterv3.Cluster {
+// clusters, and EDS updates them without re-warming the cluster. With
+// istioMTLS (Proxy.IstioAutoMTLS) it picks Istio mTLS or plaintext per
+// endpoint (istio_mtls.go).
+func backendCluster(b *ir.Backend, istioMTLS bool) (*clusterv3.Cluster, error) {
 	timeout := defaultConnectTimeout
 	if b.ConnectTimeout != nil {
 		timeout = b.ConnectTimeout.Std()
@@ -57,13 +59,20 @@ func backendCluster(b *ir.Backend) *clusterv3.Cluster {
 	if b.Protocol == ir.UpstreamHTTP2 {
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOpts: http2Options}
 	}
-	return c
+	if istioMTLS {
+		if err := withIstioMTLS(c, b); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // backendEndpoints builds the EDS resource. EDS addresses must be IP
 // literals (Envoy resolves no names there and would NACK the whole update),
-// which ValidateAll does not check, so it is checked here.
-func backendEndpoints(b *ir.Backend) (*endpointv3.ClusterLoadAssignment, error) {
+// which ValidateAll does not check, so it is checked here. With istioMTLS
+// each sidecar endpoint carries the metadata its cluster's mTLS match
+// selects; without it no endpoint does.
+func backendEndpoints(b *ir.Backend, istioMTLS bool) (*endpointv3.ClusterLoadAssignment, error) {
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: b.Name}
 	if len(b.Endpoints) == 0 {
 		return cla, nil
@@ -77,12 +86,16 @@ func backendEndpoints(b *ir.Backend) (*endpointv3.ClusterLoadAssignment, error) 
 		if w == 0 {
 			w = 1
 		}
-		lle = append(lle, &endpointv3.LbEndpoint{
+		le := &endpointv3.LbEndpoint{
 			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 				Address: socketAddress(e.Address, e.Port),
 			}},
 			LoadBalancingWeight: wrapperspb.UInt32(w),
-		})
+		}
+		if istioMTLS {
+			le.Metadata = istioEndpointMetadata(e)
+		}
+		lle = append(lle, le)
 	}
 	cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lle}}
 	return cla, nil

@@ -56,11 +56,16 @@ func Translate(p *ir.Proxy, opts Options) (*Resources, error) {
 		}
 	}
 	for _, b := range p.Backends {
-		cla, err := backendEndpoints(b)
+		istioMTLS := p.IstioAutoMTLS(b)
+		cla, err := backendEndpoints(b, istioMTLS)
 		if err != nil {
 			return nil, fmt.Errorf("proxy %s: %w", p.Name, err)
 		}
-		t.out.Clusters = append(t.out.Clusters, backendCluster(b))
+		c, err := backendCluster(b, istioMTLS)
+		if err != nil {
+			return nil, fmt.Errorf("proxy %s: %w", p.Name, err)
+		}
+		t.out.Clusters = append(t.out.Clusters, c)
 		t.out.Endpoints = append(t.out.Endpoints, cla)
 	}
 	for _, name := range sortedKeys(t.wasm.codeClusters) {
