@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"strings"
+
+	"wasp.dev/controller/internal/translate"
+)
+
+// listFlag is a comma-separated, repeatable string list flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// translateFlags registers the translation options shared by both
+// subcommands, so offline output matches what the controller produces.
+type translateFlags struct {
+	controllerName  string
+	waypointClasses listFlag
+	ingressClasses  listFlag
+	clusterDomain   string
+}
+
+func (f *translateFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.controllerName, "controller-name", translate.DefaultControllerName, "spec.controllerName of the GatewayClasses wasp serves")
+	fs.Var(&f.waypointClasses, "waypoint-class", "GatewayClass names whose Gateways are waypoints (repeatable, comma-separated; default "+translate.DefaultWaypointClass+"); e.g. kgateway-waypoint to serve kgateway manifests")
+	fs.Var(&f.ingressClasses, "ingress-class", "GatewayClass names whose Gateways are ingress gateways (default "+translate.DefaultIngressClass+")")
+	fs.StringVar(&f.clusterDomain, "cluster-domain", translate.DefaultClusterDomain, "cluster DNS domain of Service hostnames")
+}
+
+func (f *translateFlags) options() translate.Options {
+	o := translate.DefaultOptions()
+	o.ControllerName = f.controllerName
+	o.ClusterDomain = f.clusterDomain
+	if len(f.waypointClasses) > 0 {
+		o.WaypointClasses = f.waypointClasses
+	}
+	if len(f.ingressClasses) > 0 {
+		o.IngressClasses = f.ingressClasses
+	}
+	return o
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const seeds = "../../../examples/seeds"
+
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestTranslateSeeds is the issue's acceptance check: translating the seed
+// manifests prints Envoy config with the seeds' behaviour in it.
+func TestTranslateSeeds(t *testing.T) {
+	out, stderr, code := runCLI(t, "translate", "-f", seeds)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"timeout: 180s",            // HTTPRoute timeouts.request
+		"weight: 90", "weight: 10", // GAMMA canary split
+		"port_value: 15088", // the waypoint's PROXY listener
+		"envoy.filters.listener.proxy_protocol",
+		`"maxTokens":3,"tokensPerFill":3,"fillInterval":"1m0s"`, // the seed's bucket
+		"%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)%",                // the seed's access-log format
+		"node: default/kgateway-waypoint",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestTranslateShowStatusJSON(t *testing.T) {
+	out, stderr, code := runCLI(t, "translate", "-f", seeds, "--show", "status", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var st struct {
+		Gateways []struct {
+			Name   string `json:"name"`
+			Status struct {
+				Addresses []struct{ Type, Value string } `json:"addresses"`
+			} `json:"status"`
+		} `json:"gateways"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	found := false
+	for _, g := range st.Gateways {
+		if g.Name == "kgateway-waypoint" {
+			found = len(g.Status.Addresses) == 1 && g.Status.Addresses[0].Value == "kgateway-waypoint.default.svc.cluster.local"
+		}
+	}
+	if !found {
+		t.Errorf("kgateway-waypoint status lacks its hostname address:\n%s", out)
+	}
+}
+
+// TestTranslateAssumesConfiguredClasses translates one seed file alone: the
+// class comes from --waypoint-class, as the chart would create it.
+func TestTranslateAssumesConfiguredClasses(t *testing.T) {
+	out, stderr, code := runCLI(t, "translate", "--show", "ir", "--waypoint-class", "kgateway-waypoint",
+		"-f", filepath.Join(seeds, "waypoint-ollama", "10-waypoint.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "name: default/kgateway-waypoint") || !strings.Contains(out, "kind: waypoint") {
+		t.Errorf("no waypoint proxy in:\n%s", out)
+	}
+}
+
+func TestTranslateInvalidInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`apiVersion: gateway.kgateway.dev/v1alpha1
+kind: TrafficPolicy
+metadata:
+  name: typo
+spec:
+  rateLimt: {}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  rules: [{backendRefs: [{name: x, port: "eighty"}]}]
+`), 0o644)
+	_, stderr, code := runCLI(t, "translate", "-f", bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
+	}
+	for _, want := range []string{"bad.yaml: document 1", `TrafficPolicy "typo"`, "rateLimt", "document 2"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestTranslateUsageErrors(t *testing.T) {
+	if _, _, code := runCLI(t, "translate"); code != 2 {
+		t.Errorf("no -f: exit %d, want 2", code)
+	}
+	if _, _, code := runCLI(t, "translate", "-f", seeds, "--show", "nope"); code != 1 {
+		t.Errorf("bad --show: exit %d, want 1", code)
+	}
+	if _, _, code := runCLI(t, "bogus"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+// TestSDSSubcommandWired: `wasp sds` parses its flags and refuses a
+// non-loopback address (the response carries the private key).
+func TestSDSSubcommandWired(t *testing.T) {
+	_, stderr, code := runCLI(t, "sds", "--address", "0.0.0.0:8234", "--cert-dir", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "loopback") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a loopback error", code, stderr)
+	}
+}

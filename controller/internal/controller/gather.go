@@ -1,0 +1,92 @@
+package controller
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"wasp.dev/controller/api/v1alpha1"
+	"wasp.dev/controller/internal/translate"
+)
+
+// snapshot is everything one reconciliation read.
+type snapshot struct {
+	in     translate.Input
+	params map[string]*v1alpha1.GatewayParameters // by namespace/name
+}
+
+func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
+	s := &snapshot{params: map[string]*v1alpha1.GatewayParameters{}}
+	var (
+		classes  gwv1.GatewayClassList
+		gateways gwv1.GatewayList
+		routes   gwv1.HTTPRouteList
+		grants   gwv1.ReferenceGrantList
+		services corev1.ServiceList
+		slices   discoveryv1.EndpointSliceList
+		nss      corev1.NamespaceList
+		tps      v1alpha1.TrafficPolicyList
+		lps      v1alpha1.HTTPListenerPolicyList
+		gwParams v1alpha1.GatewayParametersList
+	)
+	pods := &metav1.PartialObjectMetadataList{}
+	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+	for _, l := range []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &nss, &tps, &lps, &gwParams, pods} {
+		if err := r.client.List(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	in := &s.in
+	for i := range classes.Items {
+		in.GatewayClasses = append(in.GatewayClasses, &classes.Items[i])
+	}
+	for i := range gateways.Items {
+		in.Gateways = append(in.Gateways, &gateways.Items[i])
+	}
+	for i := range routes.Items {
+		in.HTTPRoutes = append(in.HTTPRoutes, &routes.Items[i])
+	}
+	for i := range grants.Items {
+		in.ReferenceGrants = append(in.ReferenceGrants, &grants.Items[i])
+	}
+	for i := range services.Items {
+		in.Services = append(in.Services, &services.Items[i])
+	}
+	for i := range slices.Items {
+		in.EndpointSlices = append(in.EndpointSlices, &slices.Items[i])
+	}
+	for i := range nss.Items {
+		in.Namespaces = append(in.Namespaces, &nss.Items[i])
+	}
+	for i := range tps.Items {
+		in.TrafficPolicies = append(in.TrafficPolicies, &tps.Items[i])
+	}
+	for i := range lps.Items {
+		in.HTTPListenerPolicies = append(in.HTTPListenerPolicies, &lps.Items[i])
+	}
+	for i := range pods.Items {
+		in.Pods = append(in.Pods, &pods.Items[i])
+	}
+	for i := range gwParams.Items {
+		p := &gwParams.Items[i]
+		s.params[p.Namespace+"/"+p.Name] = p
+		in.GatewayParameters = append(in.GatewayParameters, p)
+	}
+	return s, nil
+}
+
+// parametersFor returns the GatewayParameters a class refers to, if any.
+func (s *snapshot) parametersFor(class *gwv1.GatewayClass) *v1alpha1.GatewayParametersSpec {
+	ref := class.Spec.ParametersRef
+	if ref == nil || string(ref.Group) != v1alpha1.GroupName || string(ref.Kind) != v1alpha1.KindGatewayParameters || ref.Namespace == nil {
+		return nil
+	}
+	if p := s.params[string(*ref.Namespace)+"/"+ref.Name]; p != nil {
+		return &p.Spec
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"wasp.dev/controller/internal/deploy"
+	"wasp.dev/controller/internal/translate"
+	"wasp.dev/xds/ir"
+)
+
+// applyProxies server-side-applies the proxy objects of every Gateway of
+// wasp's classes, and deletes those of Gateways that are gone or no longer
+// of its classes.
+func (r *Reconciler) applyProxies(ctx context.Context, snap *snapshot, out *translate.Output) []error {
+	var errs []error
+	kinds := out.ProxyKinds
+	classes := map[string]*gwv1.GatewayClass{}
+	for _, c := range snap.in.GatewayClasses {
+		classes[c.Name] = c
+	}
+	for _, gw := range snap.in.Gateways {
+		kind, ok := kinds[gw.Namespace+"/"+gw.Name]
+		if !ok {
+			continue
+		}
+		objs, err := deploy.Build(gw, kind, snap.parametersFor(classes[string(gw.Spec.GatewayClassName)]), r.opts.Deploy)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, o := range []client.Object{objs.ServiceAccount, objs.ConfigMap, objs.Service, objs.Deployment} {
+			if err := r.apply(ctx, gw, o); err != nil {
+				errs = append(errs, fmt.Errorf("gateway %s/%s: %w", gw.Namespace, gw.Name, err))
+			}
+		}
+	}
+	errs = append(errs, r.deleteOrphans(ctx, kinds)...)
+	return errs
+}
+
+// apply makes gw the controller of o and server-side-applies it as wasp.
+func (r *Reconciler) apply(ctx context.Context, gw *gwv1.Gateway, o client.Object) error {
+	scheme := r.client.Scheme()
+	gvk, err := apiutil.GVKForObject(o, scheme)
+	if err != nil {
+		return err
+	}
+	o.SetOwnerReferences([]metav1.OwnerReference{{
+		APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway", Name: gw.Name, UID: gw.UID,
+		Controller: ptr(true), BlockOwnerDeletion: ptr(true),
+	}})
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(gvk)
+	// Leave out what a typed object always carries but apply must not own.
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	return r.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(r.opts.FieldOwner), client.ForceOwnership)
+}
+
+// deleteOrphans removes proxy objects wasp made for Gateways that are gone
+// or no longer of its classes. Owner references would let the garbage
+// collector do it for deleted Gateways; a Gateway that changed class keeps
+// existing, so wasp cleans up itself.
+func (r *Reconciler) deleteOrphans(ctx context.Context, keep map[string]ir.ProxyKind) []error {
+	var errs []error
+	sel := client.MatchingLabels{deploy.LabelManagedBy: deploy.ManagedByValue}
+	lists := []client.ObjectList{&appsv1.DeploymentList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{}, &corev1.ServiceAccountList{}}
+	for _, l := range lists {
+		if err := r.client.List(ctx, l, sel); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items, err := metaItems(l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, o := range items {
+			gw := o.GetLabels()[deploy.LabelGatewayName]
+			if _, ok := keep[o.GetNamespace()+"/"+gw]; ok {
+				continue
+			}
+			if err := r.client.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
+}
+
+func metaItems(l client.ObjectList) ([]client.Object, error) {
+	var out []client.Object
+	switch t := l.(type) {
+	case *appsv1.DeploymentList:
+		for i := range t.Items {
+			out = append(out, &t.Items[i])
+		}
+	case *corev1.ServiceList:
+		for i := range t.Items {
+			out = append(out, &t.Items[i])
+		}
+	case *corev1.ConfigMapList:
+		for i := range t.Items {
+			out = append(out, &t.Items[i])
+		}
+	case *corev1.ServiceAccountList:
+		for i := range t.Items {
+			out = append(out, &t.Items[i])
+		}
+	default:
+		return nil, fmt.Errorf("unexpected list %T", l)
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,58 @@
+package controller
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"wasp.dev/controller/api/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gateway.kgateway.dev,resources=trafficpolicies;httplistenerpolicies;gatewayparameters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.kgateway.dev,resources=trafficpolicies/status;httplistenerpolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=services;namespaces;pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=services;serviceaccounts;configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Setup registers the reconciler with mgr. Reconciliation runs on every
+// replica (each serves xDS); only the elected leader writes.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	if opts.FieldOwner == "" {
+		opts.FieldOwner = "wasp"
+	}
+	// Report a Gateway's address only once its proxy Service exists.
+	opts.Translate.RequireProxyService = true
+	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected()}
+	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{globalKey}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("wasp").
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptr(false)}).
+		Watches(&gwv1.GatewayClass{}, all)
+	for _, o := range []client.Object{
+		&gwv1.Gateway{}, &gwv1.HTTPRoute{}, &gwv1.ReferenceGrant{},
+		&v1alpha1.TrafficPolicy{}, &v1alpha1.HTTPListenerPolicy{}, &v1alpha1.GatewayParameters{},
+		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
+		&appsv1.Deployment{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{},
+	} {
+		b = b.Watches(o, all)
+	}
+	// Pods as metadata only: the biggest object set of a cluster, of which
+	// only the sidecar's tlsMode label is read (docs/istio-sidecar.md).
+	b = b.WatchesMetadata(&corev1.Pod{}, all)
+	return b.Complete(r)
+}
