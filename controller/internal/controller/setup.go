@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -16,7 +17,9 @@ import (
 	"wasp.dev/controller/api/v1alpha1"
 )
 
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch
+// The waypoint class's inbound-binding annotation is kept correct with a patch.
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.kgateway.dev,resources=trafficpolicies;httplistenerpolicies;gatewayparameters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.kgateway.dev,resources=trafficpolicies/status;httplistenerpolicies/status,verbs=get;update;patch
@@ -35,7 +38,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	// Report a Gateway's address only once its proxy Service exists.
 	opts.Translate.RequireProxyService = true
-	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected()}
+	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected(),
+		events: &authzEvents{recorder: mgr.GetEventRecorder("wasp"), last: map[string]string{}}}
 	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{globalKey}
 	})
@@ -54,5 +58,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	// Pods as metadata only: the biggest object set of a cluster, of which
 	// only the sidecar's tlsMode label is read (docs/istio-sidecar.md).
 	b = b.WatchesMetadata(&corev1.Pod{}, all)
-	return b.Complete(r)
+	c, err := b.Build(r)
+	if err != nil {
+		return err
+	}
+	// Istio's CRDs: watched if installed now, else once they appear.
+	r.istio = &istioWatches{
+		mapper: mgr.GetRESTMapper(), cache: mgr.GetCache(), ctrl: c, handler: all,
+		log: mgr.GetLogger().WithName("istio"), every: opts.IstioRecheck, watched: map[schema.GroupVersionKind]bool{},
+	}
+	r.istio.check()
+	return mgr.Add(r.istio)
 }
