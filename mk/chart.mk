@@ -4,19 +4,45 @@
 CHART_DIR := charts/wasp
 CHART_CRDS := $(CHART_DIR)/files/crds
 CONTROLLER_CRDS := controller/config/crd/bases
+# The CRDs the controller serves. wasp.dev's WasmFilter joins when the
+# controller reconciles it (issue 11): a CRD nothing acts on would accept
+# objects that silently do nothing.
+CHART_CRD_FILES := $(wildcard $(CONTROLLER_CRDS)/gateway.kgateway.dev_*.yaml)
+# The seed's Istio values (the render checked by test-chart) and the API the
+# GatewayParameters template asks the cluster about.
+CHART_ISTIO_SETS := --set istio.enabled=true --set istio.discoveryAddress=istiod-1-21.istio-system.svc:15012 \
+	--set istio.clusterId=mycluster --set istio.meshId=mymesh --set istio.autoMtls=false \
+	--set istio.proxyImage.repository=registry.example/istio/proxyv2 --set istio.proxyImage.tag=1.22.0
+CHART_GWP_API := gateway.kgateway.dev/v1alpha1/GatewayParameters
 
 .PHONY: chart-crds test-chart
 TEST_TARGETS += test-chart
 
 chart-crds: ## copy the generated CRDs into the chart
 	rm -f $(CHART_CRDS)/*.yaml
-	cp $(CONTROLLER_CRDS)/*.yaml $(CHART_CRDS)/
+	cp $(CHART_CRD_FILES) $(CHART_CRDS)/
 
-test-chart: helm ## helm lint --strict, CRDs in the chart match the generated ones, templates render with default and seed values
+test-chart: helm ## helm lint --strict, CRDs in the chart match the generated ones, templates render with default, seed and Istio values
 	$(HELM) lint --strict $(CHART_DIR)
-	@diff -r $(CONTROLLER_CRDS) $(CHART_CRDS) || { echo "chart CRDs are stale: run make chart-crds"; exit 1; }
+	@for f in $(CHART_CRD_FILES); do cmp -s $$f $(CHART_CRDS)/$$(basename $$f) || { echo "chart CRD $$(basename $$f) is stale: run make chart-crds"; exit 1; }; done
+	@[ "$$(ls $(CHART_CRDS) | wc -l)" = "$(words $(CHART_CRD_FILES))" ] || { echo "chart CRDs differ from $(CHART_CRD_FILES): run make chart-crds"; exit 1; }
 	$(HELM) template wasp $(CHART_DIR) -n wasp-system > /dev/null
 	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set gatewayClasses.waypoint.name=kgateway-waypoint --set controller.replicas=2); \
 		grep -q 'name: kgateway-waypoint' <<<"$$out" && grep -q 'kind: PodDisruptionBudget' <<<"$$out" && grep -q -- '--leader-elect=true' <<<"$$out" \
 		|| { echo "seed class name / replicas=2 did not render as expected"; exit 1; }
 	@! $(HELM) template wasp $(CHART_DIR) --set controller.replicas=0 >/dev/null 2>&1 || { echo "values.schema.json accepted replicas=0"; exit 1; }
+	@# Istio integration (seed 003): the values land in the GatewayParameters the ingress class refers to.
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system $(CHART_ISTIO_SETS) --api-versions $(CHART_GWP_API)); \
+		gwp=$$(awk '/^kind: GatewayParameters$$/{p=1} /^---/{p=0} p' <<<"$$out"); \
+		for want in 'name: wasp$$' 'namespace: wasp-system' 'enabled: true' 'enableAutoMtls: false' \
+			'istioDiscoveryAddress: "istiod-1-21.istio-system.svc:15012"' 'istioMetaClusterId: "mycluster"' \
+			'istioMetaMeshId: "mymesh"' 'istioProxyImage: "registry.example/istio/proxyv2:1.22.0"'; do \
+			grep -q -- "$$want" <<<"$$gwp" || { echo "GatewayParameters lacks '$$want':"; echo "$$gwp"; exit 1; }; \
+		done; \
+		! grep -q 'helm.sh/hook' <<<"$$gwp" || { echo "GatewayParameters is a hook although the cluster knows the CRD"; exit 1; }; \
+		grep -A4 'parametersRef:' <<<"$$out" | grep -q 'name: wasp$$' || { echo "ingress GatewayClass does not refer to GatewayParameters wasp"; exit 1; }
+	@$(HELM) template wasp $(CHART_DIR) -n wasp-system | awk '/^kind: GatewayParameters$$/{p=1} /^---/{p=0} p' | grep -q 'helm.sh/hook: post-install' \
+		|| { echo "without the CRD in the cluster, GatewayParameters must be a post-install hook"; exit 1; }
+	@for bad in istio.discoveryAddress=istiod.istio-system.svc istio.discoveryAddress=istiod:0 istio.discoveryAddress= istio.proxyImage.tag= istio.clusterId='my cluster'; do \
+		! $(HELM) template wasp $(CHART_DIR) --set istio.enabled=true --set "$$bad" >/dev/null 2>&1 || { echo "values.schema.json accepted $$bad"; exit 1; }; \
+	done

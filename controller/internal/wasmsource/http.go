@@ -1,0 +1,52 @@
+package wasmsource
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// fetchHTTP downloads url, refusing more than MaxModuleBytes. Server
+// errors, 408, 429 and network errors are transient; other statuses are
+// not.
+func (f *Fetcher) fetchHTTP(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	client := &http.Client{Transport: f.opts.Transport}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("GET %s: %s", redactURL(url), resp.Status)
+		if transientStatus(resp.StatusCode) {
+			return nil, err
+		}
+		return nil, permanent(err)
+	}
+	if resp.ContentLength > f.opts.MaxModuleBytes {
+		return nil, permanent(tooLargeError{resp.ContentLength, f.opts.MaxModuleBytes})
+	}
+	return readLimited(resp.Body, f.opts.MaxModuleBytes)
+}
+
+func transientStatus(code int) bool {
+	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
+}
+
+// readLimited reads r to the end, failing (permanently) past limit bytes
+// without buffering more than limit+1.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, permanent(tooLargeError{-1, limit})
+	}
+	return b, nil
+}

@@ -1,0 +1,154 @@
+package wasmsource
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Media types of the Wasm OCI artifact format (what `oras push` writes for
+// docs/custom-filters.md, and what Istio's WasmPlugin reads).
+const (
+	MediaTypeWasmLayer  types.MediaType = "application/vnd.module.wasm.content.layer.v1+wasm"
+	MediaTypeWasmConfig types.MediaType = "application/vnd.module.wasm.config.v1+json"
+)
+
+// compatModuleFile is the file Istio's "compat" Wasm image carries in its
+// (last) tar layer.
+const compatModuleFile = "plugin.wasm"
+
+// compatTarSlack allows for tar headers and small extra files around
+// plugin.wasm when bounding how much of a compat layer is decompressed.
+const compatTarSlack = 1 << 20
+
+// fetchImage pulls the module out of an OCI image: the layer of the Wasm
+// artifact media type, or else plugin.wasm from the last layer (Istio's
+// compat image).
+func (f *Fetcher) fetchImage(ctx context.Context, src *ImageSource) ([]byte, error) {
+	// Istio's WasmPlugin writes images as oci://<reference>; accept both.
+	ref, err := name.ParseReference(strings.TrimPrefix(src.Reference, "oci://"))
+	if err != nil {
+		return nil, permanent(err)
+	}
+	keychain, err := newPullSecretKeychain(src.PullSecrets)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	desc, err := remote.Get(ref,
+		remote.WithContext(ctx),
+		remote.WithTransport(f.opts.Transport),
+		remote.WithAuthFromKeychain(keychain),
+		// One try per call: Fetcher.retry owns retrying, for every source.
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithRetryPredicate(func(error) bool { return false }),
+	)
+	if err != nil {
+		return nil, classifyRegistryError(err)
+	}
+	if desc.MediaType.IsIndex() {
+		return nil, permanent(fmt.Errorf("%s is an image index: reference a single Wasm image or artifact", ref))
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, permanent(err)
+	}
+	manifest, err := img.Manifest()
+	if err != nil {
+		return nil, permanent(err)
+	}
+	var wasmLayers []v1.Descriptor
+	for _, l := range manifest.Layers {
+		if l.MediaType == MediaTypeWasmLayer {
+			wasmLayers = append(wasmLayers, l)
+		}
+	}
+	switch {
+	case len(wasmLayers) == 1:
+		return f.readArtifactLayer(img, wasmLayers[0])
+	case len(wasmLayers) > 1:
+		return nil, permanent(fmt.Errorf("%s has %d layers of media type %s, want one", ref, len(wasmLayers), MediaTypeWasmLayer))
+	case len(manifest.Layers) > 0:
+		// Istio reads a compat image's last layer: images built FROM a base
+		// and adding plugin.wasm last work too.
+		return f.readCompatLayer(img, manifest.Layers[len(manifest.Layers)-1])
+	}
+	return nil, permanent(fmt.Errorf("%s is not a Wasm image: it has no layers", ref))
+}
+
+// readArtifactLayer reads the raw .wasm blob; go-containerregistry checks
+// it against the layer's digest as it reads.
+func (f *Fetcher) readArtifactLayer(img v1.Image, d v1.Descriptor) ([]byte, error) {
+	if d.Size > f.opts.MaxModuleBytes {
+		return nil, permanent(tooLargeError{d.Size, f.opts.MaxModuleBytes})
+	}
+	layer, err := img.LayerByDigest(d.Digest)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	rc, err := layer.Compressed() // the blob as stored: for this media type, the module itself
+	if err != nil {
+		return nil, classifyRegistryError(err)
+	}
+	defer rc.Close()
+	b, err := readLimited(rc, f.opts.MaxModuleBytes)
+	return b, classifyRegistryError(err)
+}
+
+// readCompatLayer finds plugin.wasm in a (possibly compressed) tar layer.
+func (f *Fetcher) readCompatLayer(img v1.Image, d v1.Descriptor) ([]byte, error) {
+	if d.Size > f.opts.MaxModuleBytes+compatTarSlack {
+		return nil, permanent(tooLargeError{d.Size, f.opts.MaxModuleBytes})
+	}
+	layer, err := img.LayerByDigest(d.Digest)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	rc, err := layer.Uncompressed()
+	if err != nil {
+		return nil, classifyRegistryError(err)
+	}
+	defer rc.Close()
+	// Bound the decompressed stream too: a small layer may inflate a lot.
+	tr := tar.NewReader(io.LimitReader(rc, f.opts.MaxModuleBytes+compatTarSlack))
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, permanent(fmt.Errorf("not a Wasm image: no layer of media type %s, and the last layer has no %s", MediaTypeWasmLayer, compatModuleFile))
+		}
+		if err != nil {
+			return nil, classifyRegistryError(err)
+		}
+		if path.Clean(strings.TrimPrefix(hdr.Name, "/")) != compatModuleFile || hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		if hdr.Size > f.opts.MaxModuleBytes {
+			return nil, permanent(tooLargeError{hdr.Size, f.opts.MaxModuleBytes})
+		}
+		b, err := readLimited(tr, f.opts.MaxModuleBytes)
+		return b, classifyRegistryError(err)
+	}
+}
+
+// classifyRegistryError marks registry answers that retrying cannot fix
+// (not found, unauthorized, forbidden, bad request) as permanent; server
+// errors, throttling and network errors stay transient.
+func classifyRegistryError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *transport.Error
+	if errors.As(err, &te) && !transientStatus(te.StatusCode) {
+		return permanent(err)
+	}
+	return err
+}
