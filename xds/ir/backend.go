@@ -21,6 +21,11 @@ type Backend struct {
 	// plaintext to every endpoint, sidecar or not. It is the seed's
 	// disableIstioAutoMtls; see docs/istio-sidecar.md for how users set it.
 	DisableIstioAutoMTLS bool `json:"disableIstioAutoMtls,omitempty"`
+	// DNS says the Endpoints' addresses are DNS names the proxy resolves
+	// itself (a STRICT_DNS cluster with its endpoints inline, no EDS):
+	// Istio ServiceEntry hosts with resolution DNS. Istio automatic mTLS
+	// does not apply to such a backend (its endpoints are outside the mesh).
+	DNS bool `json:"dns,omitempty"`
 }
 
 // ServiceRef names a Kubernetes Service port.

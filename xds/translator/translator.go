@@ -56,6 +56,10 @@ func Translate(p *ir.Proxy, opts Options) (*Resources, error) {
 		}
 	}
 	for _, b := range p.Backends {
+		if b.DNS {
+			t.out.Clusters = append(t.out.Clusters, dnsBackendCluster(b))
+			continue
+		}
 		istioMTLS := p.IstioAutoMTLS(b)
 		cla, err := backendEndpoints(b, istioMTLS)
 		if err != nil {

@@ -59,7 +59,10 @@ type GatewayParametersSpec struct {
 }
 
 // IstioIntegration configures the Istio sidecar of ingress proxies (the
-// names of kgateway's Helm values in the seed).
+// names of kgateway's Helm values in the seed). Empty fields take the
+// defaults named below; the API server rejects malformed values (the same
+// rules as Problem, which the controller applies to objects stored before
+// these rules existed).
 type IstioIntegration struct {
 	// Enabled adds the istio-proxy (agent only) and sds containers.
 	Enabled bool `json:"enabled"`
@@ -67,18 +70,28 @@ type IstioIntegration struct {
 	// mTLS. Default true.
 	// +optional
 	EnableAutoMtls *bool `json:"enableAutoMtls,omitempty"`
-	// IstioDiscoveryAddress is istiod's address (CA and discovery).
-	// Default istiod.istio-system.svc:15012.
+	// IstioDiscoveryAddress is istiod's address (CA and discovery), host:port.
+	// Default istiod.istio-system.svc:15012; with a revision e.g.
+	// istiod-1-21.istio-system.svc:15012.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$') && int(self.substring(self.lastIndexOf(':') + 1)) >= 1 && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535",message="must be host:port with a DNS name or IPv4 host and a port 1-65535, e.g. istiod.istio-system.svc:15012"
 	IstioDiscoveryAddress string `json:"istioDiscoveryAddress,omitempty"`
 	// IstioMetaClusterId is the mesh's cluster name. Default Kubernetes.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-~]+$')",message="must be printable ASCII without spaces"
 	IstioMetaClusterId string `json:"istioMetaClusterId,omitempty"`
 	// IstioMetaMeshId is the mesh ID. Default cluster.local.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-~]+$')",message="must be printable ASCII without spaces"
 	IstioMetaMeshId string `json:"istioMetaMeshId,omitempty"`
-	// IstioProxyImage is the istio-proxy image (istio/proxyv2).
+	// IstioProxyImage is the istio-proxy image (istio/proxyv2), as
+	// repository[:tag][@digest].
 	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9][-a-z0-9._/]*(:[0-9]+/[-a-z0-9._/]+)?(:[A-Za-z0-9_][-A-Za-z0-9_.]{0,127})?(@sha256:[a-f0-9]{64})?$')",message="must be an image reference repository[:tag][@sha256:digest], e.g. docker.io/istio/proxyv2:1.27.3"
 	IstioProxyImage string `json:"istioProxyImage,omitempty"`
 }
 

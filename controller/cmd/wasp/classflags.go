@@ -28,6 +28,10 @@ type translateFlags struct {
 	waypointClasses listFlag
 	ingressClasses  listFlag
 	clusterDomain   string
+	// Istio mesh settings for AuthorizationPolicies (docs/istio.md).
+	istioRootNamespace string
+	istioTrustDomain   string
+	istioTDAliases     listFlag
 }
 
 func (f *translateFlags) register(fs *flag.FlagSet) {
@@ -35,12 +39,18 @@ func (f *translateFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.waypointClasses, "waypoint-class", "GatewayClass names whose Gateways are waypoints (repeatable, comma-separated; default "+translate.DefaultWaypointClass+"); e.g. kgateway-waypoint to serve kgateway manifests")
 	fs.Var(&f.ingressClasses, "ingress-class", "GatewayClass names whose Gateways are ingress gateways (default "+translate.DefaultIngressClass+")")
 	fs.StringVar(&f.clusterDomain, "cluster-domain", translate.DefaultClusterDomain, "cluster DNS domain of Service hostnames")
+	fs.StringVar(&f.istioRootNamespace, "istio-root-namespace", "istio-system", "Istio's root namespace: its AuthorizationPolicies targeting GatewayClass istio-waypoint apply to every wasp waypoint")
+	fs.StringVar(&f.istioTrustDomain, "istio-trust-domain", "cluster.local", "the mesh's trust domain (meshConfig.trustDomain), for AuthorizationPolicy principals")
+	fs.Var(&f.istioTDAliases, "istio-trust-domain-alias", "trust domains treated as the local one (meshConfig.trustDomainAliases; repeatable, comma-separated)")
 }
 
 func (f *translateFlags) options() translate.Options {
 	o := translate.DefaultOptions()
 	o.ControllerName = f.controllerName
 	o.ClusterDomain = f.clusterDomain
+	o.IstioMesh.RootNamespace = f.istioRootNamespace
+	o.IstioMesh.TrustDomain = f.istioTrustDomain
+	o.IstioMesh.TrustDomainAliases = f.istioTDAliases
 	if len(f.waypointClasses) > 0 {
 		o.WaypointClasses = f.waypointClasses
 	}

@@ -20,7 +20,8 @@ import (
 const translateUsage = `Usage: wasp translate -f FILE|DIR [-f ...] [-o yaml|json] [--show xds|ir|status|all]
 
 Reads Kubernetes manifests (Gateway API, TrafficPolicy, HTTPListenerPolicy,
-Services, EndpointSlices, Namespaces), runs the controller's translation with
+Services, EndpointSlices, Namespaces, Istio AuthorizationPolicies and
+ServiceEntries), runs the controller's translation with
 no cluster, and prints the result: the Envoy resources of every proxy (xds,
 the default), wasp's IR, or the status the controller would write.
 GatewayClasses named by --waypoint-class / --ingress-class that the input

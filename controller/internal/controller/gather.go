@@ -15,12 +15,11 @@ import (
 
 // snapshot is everything one reconciliation read.
 type snapshot struct {
-	in     translate.Input
-	params map[string]*v1alpha1.GatewayParameters // by namespace/name
+	in translate.Input
 }
 
 func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
-	s := &snapshot{params: map[string]*v1alpha1.GatewayParameters{}}
+	s := &snapshot{}
 	var (
 		classes  gwv1.GatewayClassList
 		gateways gwv1.GatewayList
@@ -71,22 +70,15 @@ func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
 	for i := range pods.Items {
 		in.Pods = append(in.Pods, &pods.Items[i])
 	}
+	var err error
+	if in.AuthorizationPolicies, err = r.listIstio(ctx, AuthorizationPolicyGVK); err != nil {
+		return nil, err
+	}
+	if in.ServiceEntries, err = r.listIstio(ctx, ServiceEntryGVK); err != nil {
+		return nil, err
+	}
 	for i := range gwParams.Items {
-		p := &gwParams.Items[i]
-		s.params[p.Namespace+"/"+p.Name] = p
-		in.GatewayParameters = append(in.GatewayParameters, p)
+		in.GatewayParameters = append(in.GatewayParameters, &gwParams.Items[i])
 	}
 	return s, nil
-}
-
-// parametersFor returns the GatewayParameters a class refers to, if any.
-func (s *snapshot) parametersFor(class *gwv1.GatewayClass) *v1alpha1.GatewayParametersSpec {
-	ref := class.Spec.ParametersRef
-	if ref == nil || string(ref.Group) != v1alpha1.GroupName || string(ref.Kind) != v1alpha1.KindGatewayParameters || ref.Namespace == nil {
-		return nil
-	}
-	if p := s.params[string(*ref.Namespace)+"/"+ref.Name]; p != nil {
-		return &p.Spec
-	}
-	return nil
 }

@@ -19,21 +19,25 @@ import (
 )
 
 // applyProxies server-side-applies the proxy objects of every Gateway of
-// wasp's classes, and deletes those of Gateways that are gone or no longer
+// wasp's classes (with the effective GatewayParameters the translation
+// resolved), and deletes those of Gateways that are gone or no longer
 // of its classes.
 func (r *Reconciler) applyProxies(ctx context.Context, snap *snapshot, out *translate.Output) []error {
 	var errs []error
 	kinds := out.ProxyKinds
-	classes := map[string]*gwv1.GatewayClass{}
-	for _, c := range snap.in.GatewayClasses {
-		classes[c.Name] = c
-	}
 	for _, gw := range snap.in.Gateways {
-		kind, ok := kinds[gw.Namespace+"/"+gw.Name]
+		key := gw.Namespace + "/" + gw.Name
+		kind, ok := kinds[key]
 		if !ok {
 			continue
 		}
-		objs, err := deploy.Build(gw, kind, snap.parametersFor(classes[string(gw.Spec.GatewayClassName)]), r.opts.Deploy)
+		// Unusable parameters (status InvalidParameters): leave the
+		// running proxy as it is rather than roll out what cannot work.
+		params, usable := out.Parameters[key]
+		if !usable {
+			continue
+		}
+		objs, err := deploy.Build(gw, kind, params, r.opts.Deploy)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -34,6 +34,9 @@ type Options struct {
 	Publisher IRPublisher
 	// FieldOwner names wasp in managedFields (server-side apply).
 	FieldOwner string
+	// IstioRecheck is how often Istio CRDs missing at start are looked for
+	// again (istio.go); 0 means a minute.
+	IstioRecheck time.Duration
 }
 
 // Reconciler is the one reconciler of wasp (see the package comment).
@@ -43,6 +46,10 @@ type Reconciler struct {
 	log    logr.Logger
 	// elected is closed once this replica leads; only the leader writes.
 	elected <-chan struct{}
+	// istio watches Istio's CRDs when installed (istio.go); events reports
+	// on AuthorizationPolicies (authzevents.go).
+	istio  *istioWatches
+	events *authzEvents
 }
 
 // globalKey is the single work item every event maps to.
@@ -70,6 +77,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.R
 	errs = append(errs, r.applyProxies(ctx, snap, out)...)
 	markUnprogrammed(out, failed)
 	errs = append(errs, r.writeStatus(ctx, snap, out)...)
+	r.events.report(snap, out)
 	if len(errs) > 0 && allConflicts(errs) {
 		// The cache was behind the API server: the watch event that
 		// follows brings the newer object; retry soon, quietly.

@@ -155,6 +155,9 @@ func (r *Result) addDoc(raw []byte) error {
 		}
 		return nil
 	}
+	if u := istioObject(meta.APIVersion, meta.Kind); u != nil {
+		return r.addIstio(raw, u)
+	}
 	obj, _, err := codecs.UniversalDeserializer().Decode(raw, nil, nil)
 	if err != nil {
 		if runtime.IsNotRegisteredError(err) {

@@ -22,6 +22,14 @@ func (t *translator) attachRoutes() {
 		var rc *routeCtx
 		for _, pr := range r.Spec.ParentRefs {
 			if !t.parentIsOurs(r, pr) {
+				if msg := t.unservedService(r, pr); msg != "" {
+					if rc == nil {
+						rc = t.convertRoute(r)
+						t.routes = append(t.routes, rc)
+						t.routeByNN[rc.key] = rc
+					}
+					t.addParentStatus(rc, pr, false, RouteReasonServiceNotServed, msg)
+				}
 				continue
 			}
 			if rc == nil {
@@ -45,6 +53,8 @@ func (t *translator) parentIsOurs(r *gwv1.HTTPRoute, pr gwv1.ParentReference) bo
 		return t.gatewayByNN[nsName{ns, string(pr.Name)}] != nil
 	case group == "" && kind == "Service":
 		return t.servedBy[nsName{ns, string(pr.Name)}] != nil
+	case group == istioNetworkingGroup && kind == kindHostname:
+		return t.hostServedBy[nsName{ns, string(pr.Name)}] != nil
 	}
 	return false
 }
@@ -66,7 +76,7 @@ func parentGroupKindNS(r *gwv1.HTTPRoute, pr gwv1.ParentReference) (string, stri
 // attach attaches rc through one parentRef and returns the Accepted verdict.
 func (t *translator) attach(rc *routeCtx, pr gwv1.ParentReference) (bool, gwv1.RouteConditionReason, string) {
 	_, kind, ns := parentGroupKindNS(rc.r, pr)
-	if kind == "Service" {
+	if kind == "Service" || kind == kindHostname {
 		return t.attachToService(rc, pr, ns)
 	}
 	g := t.gatewayByNN[nsName{ns, string(pr.Name)}]
@@ -138,7 +148,11 @@ func (t *translator) attachToWaypointGateway(rc *routeCtx, pr gwv1.ParentReferen
 // waypoints: port = Service port, sectionName = port name, both must agree
 // when both are set; hostnames are ignored (GEP-1294, facts.md "Gateway API").
 func (t *translator) attachToService(rc *routeCtx, pr gwv1.ParentReference, ns string) (bool, gwv1.RouteConditionReason, string) {
+	_, kind, _ := parentGroupKindNS(rc.r, pr)
 	wp := t.servedBy[nsName{ns, string(pr.Name)}]
+	if kind == kindHostname {
+		wp = t.hostServedBy[nsName{ns, string(pr.Name)}]
+	}
 	if ns != rc.r.Namespace {
 		// A consumer route (route and Service in different namespaces)
 		// shapes only its own namespace's clients; a waypoint serves every
@@ -147,7 +161,11 @@ func (t *translator) attachToService(rc *routeCtx, pr gwv1.ParentReference, ns s
 	}
 	var ss *servedService
 	for _, s := range wp.served {
-		if s.svc.Namespace == ns && s.svc.Name == string(pr.Name) {
+		if kind == kindHostname {
+			if s.entry != nil && s.svc.Namespace == ns && s.entry.host == string(pr.Name) {
+				ss = s
+			}
+		} else if s.entry == nil && s.svc.Namespace == ns && s.svc.Name == string(pr.Name) {
 			ss = s
 		}
 	}

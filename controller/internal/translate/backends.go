@@ -134,6 +134,9 @@ func (t *translator) resolveBackendRef(fromNS string, ref gwv1.BackendObjectRefe
 	if ref.Kind != nil {
 		kind = string(*ref.Kind)
 	}
+	if group == istioNetworkingGroup && kind == kindHostname {
+		return t.hostBackend(fromNS, ref)
+	}
 	if group != "" || kind != "Service" {
 		return nil, &refError{gwv1.RouteReasonInvalidKind, fmt.Sprintf("backendRef kind %s/%s is not supported (Service only)", group, kind)}
 	}

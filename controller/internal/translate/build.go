@@ -34,7 +34,7 @@ func (t *translator) buildProxy(g *gatewayCtx) *ir.Proxy {
 		b.ingress()
 		// Istio sidecar integration: ingress only; a waypoint's upstream
 		// traffic is ztunnel's (docs/istio-sidecar.md).
-		if p := b.t.classParameters(g.class); p != nil && p.Spec.Istio.AutoMTLS() {
+		if p := g.params; p != nil && p.Istio.AutoMTLS() {
 			b.p.IstioIntegration = &ir.IstioIntegration{AutoMTLS: true}
 		}
 	}
@@ -150,7 +150,7 @@ func (b *proxyBuilder) waypoint() {
 		s := ss.svc
 		ws := &ir.WaypointService{
 			Namespace: s.Namespace, Name: s.Name,
-			Hostname:  fmt.Sprintf("%s.%s.svc.%s", s.Name, s.Namespace, b.t.opts.ClusterDomain),
+			Hostname:  ss.hostname(b.t.opts.ClusterDomain),
 			Addresses: serviceVIPs(s),
 		}
 		for _, sp := range ss.ports {
@@ -184,6 +184,9 @@ func (b *proxyBuilder) waypoint() {
 			ws.Ports = append(ws.Ports, wp)
 		}
 		w.Services = append(w.Services, ws)
+	}
+	if wa := b.t.authzByWaypoint[b.g.key]; wa != nil {
+		w.AuthorizationPolicies = wa.policies
 	}
 	b.p.Waypoint = w
 }

@@ -53,9 +53,19 @@ func (t *translator) gatewayClasses() {
 		}
 		accepted := cond(string(gwv1.GatewayClassConditionStatusAccepted), true,
 			string(gwv1.GatewayClassReasonAccepted), "wasp handles this class", c.Generation)
-		if msg := t.badParametersRef(c); msg != "" {
+		msg := t.badParametersRef(c)
+		if p := t.classParameters(c); p != nil && msg == "" {
+			// Malformed data is invalid parameters too; the class's
+			// ingress Gateways are rejected with the same message
+			// (parameters.go) and keep their running proxies.
+			if field, problem := p.Spec.Istio.Problem(); field != "" {
+				msg = fmt.Sprintf("GatewayParameters %s/%s: %s: %s", p.Namespace, p.Name, field, problem)
+			}
+		}
+		if msg != "" {
 			// Gateway API: a class with invalid parameters is not
-			// accepted, but its Gateways keep working with defaults.
+			// accepted; with a missing or wrong reference its Gateways
+			// keep working with defaults.
 			accepted = cond(string(gwv1.GatewayClassConditionStatusAccepted), false,
 				string(gwv1.GatewayClassReasonInvalidParameters), msg, c.Generation)
 		}

@@ -75,6 +75,7 @@ func (t *translator) gateways() {
 			g.acceptedReason = string(gwv1.GatewayReasonListenersNotValid)
 			g.acceptedMessage = "no listener is valid"
 		}
+		t.resolveParameters(g)
 		t.gatewayList = append(t.gatewayList, g)
 		t.gatewayByNN[g.key] = g
 	}

@@ -102,6 +102,8 @@ func TestDeterministic(t *testing.T) {
 		reverse(rev.TrafficPolicies)
 		reverse(rev.HTTPListenerPolicies)
 		reverse(rev.GatewayClasses)
+		reverse(rev.AuthorizationPolicies)
+		reverse(rev.ServiceEntries)
 		b, _ := yaml.Marshal(translate.Translate(&rev, goldenOptions()))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: output depends on input order:\n%s", in, lineDiff(string(a), string(b)))

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
@@ -22,12 +23,18 @@ type Input struct {
 	Namespaces           []*corev1.Namespace
 	TrafficPolicies      []*v1alpha1.TrafficPolicy
 	HTTPListenerPolicies []*v1alpha1.HTTPListenerPolicy
-	// GatewayParameters are read only to judge GatewayClass parametersRef.
+	// GatewayParameters, referred to by GatewayClasses (defaults) and
+	// Gateways (spec.infrastructure.parametersRef, overrides).
 	GatewayParameters []*v1alpha1.GatewayParameters
 	// Pods, metadata only, for their security.istio.io/tlsMode label
 	// (EndpointSlices carry no pod labels). Pods without the label may be
 	// left out: an unknown Pod means plaintext.
 	Pods []*metav1.PartialObjectMetadata
+	// AuthorizationPolicies (security.istio.io) and ServiceEntries
+	// (networking.istio.io) are read as unstructured objects: wasp has no
+	// Go dependency on Istio and runs without its CRDs (docs/istio.md).
+	AuthorizationPolicies []*unstructured.Unstructured
+	ServiceEntries        []*unstructured.Unstructured
 }
 
 // nsName is a namespace/name key.

@@ -1,6 +1,9 @@
 package translate
 
-import "wasp.dev/xds/ir"
+import (
+	"wasp.dev/xds/authz"
+	"wasp.dev/xds/ir"
+)
 
 // DefaultControllerName is the spec.controllerName of wasp's GatewayClasses.
 const DefaultControllerName = "wasp.dev/gateway-controller"
@@ -38,6 +41,10 @@ type Options struct {
 	// where proxies load its code from. A filter without an entry gets a
 	// File module at DefaultWasmDir/<name>.wasm.
 	WasmModules map[string]ir.WasmModule
+	// IstioMesh is what AuthorizationPolicy translation needs of Istio's
+	// mesh config: the root namespace of mesh-wide policies (empty means
+	// istio-system) and the trust domain and its aliases.
+	IstioMesh authz.Mesh
 }
 
 // DefaultWasmDir is where a proxy image without the controller's wasm server

@@ -17,6 +17,9 @@ type Status struct {
 	HTTPRoutes           []RouteStatus        `json:"httpRoutes,omitempty"`
 	TrafficPolicies      []PolicyStatus       `json:"trafficPolicies,omitempty"`
 	HTTPListenerPolicies []PolicyStatus       `json:"httpListenerPolicies,omitempty"`
+	// AuthorizationPolicies is not status: istiod owns those objects'
+	// status. The controller reports these as Events (authorization.go).
+	AuthorizationPolicies []AuthorizationPolicyReport `json:"authorizationPolicies,omitempty"`
 }
 
 // GatewayClassStatus is a class of ours.

@@ -15,6 +15,7 @@ func (t *translator) status() Status {
 		st.HTTPRoutes = append(st.HTTPRoutes, RouteStatus{Namespace: rc.r.Namespace, Name: rc.r.Name, Parents: rc.parents})
 	}
 	st.TrafficPolicies, st.HTTPListenerPolicies = t.policyStatuses()
+	st.AuthorizationPolicies = t.authzReports
 	return st
 }
 
@@ -38,6 +39,9 @@ func (t *translator) gatewayStatus(g *gatewayCtx) GatewayStatus {
 		gs.Conditions = []metav1.Condition{
 			cond(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonAccepted), "", gen),
 			cond(string(gwv1.GatewayConditionProgrammed), true, string(gwv1.GatewayReasonProgrammed), "", gen),
+		}
+		if isWaypoint(g) {
+			gs.Conditions = append(gs.Conditions, t.authorizationCondition(g))
 		}
 	default:
 		gs.Conditions = []metav1.Condition{

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"wasp.dev/controller/api/v1alpha1"
 	"wasp.dev/xds/ir"
 )
 
@@ -29,6 +30,13 @@ type translator struct {
 	backendSet map[string]*ir.Backend // every resolvable Service port, by backend name
 
 	policies *policyState
+
+	// Istio: ServiceEntries served (by ServiceEntry and by host), and the
+	// AuthorizationPolicies each waypoint enforces (authorization.go).
+	entryServedBy   map[nsName]*gatewayCtx
+	hostServedBy    map[nsName]*gatewayCtx
+	authzByWaypoint map[nsName]*waypointAuthz
+	authzReports    []AuthorizationPolicyReport
 }
 
 func newTranslator(in *Input, opts Options) *translator {
@@ -47,6 +55,10 @@ func newTranslator(in *Input, opts Options) *translator {
 		servedBy:    map[nsName]*gatewayCtx{},
 		routeByNN:   map[nsName]*routeCtx{},
 		backendSet:  map[string]*ir.Backend{},
+
+		entryServedBy:   map[nsName]*gatewayCtx{},
+		hostServedBy:    map[nsName]*gatewayCtx{},
+		authzByWaypoint: map[nsName]*waypointAuthz{},
 	}
 }
 
@@ -69,6 +81,10 @@ type gatewayCtx struct {
 	listenerP *listenerCtx // waypoint: the PROXY listener
 	// waypointFor is the istio.io/waypoint-for value in force.
 	waypointFor string
+	// params are the effective GatewayParameters (nil: defaults), valid
+	// only when paramsUsable (parameters.go).
+	params       *v1alpha1.GatewayParametersSpec
+	paramsUsable bool
 }
 
 // listenerCtx is one Gateway listener.
@@ -85,6 +101,9 @@ type listenerCtx struct {
 type servedService struct {
 	svc   *corev1.Service
 	ports []*servedPort
+	// entry is set for a ServiceEntry host; svc is then a view of it
+	// (serviceentry.go).
+	entry *entryHost
 }
 
 // servedPort is one TCP port of a served Service.

@@ -126,8 +126,9 @@ func TestIstioIntegrationFromGatewayParameters(t *testing.T) {
 		if strings.Join(names, ",") != "envoy,istio-proxy,sds" {
 			return fmt.Errorf("containers %v", names)
 		}
-		return nil
+		return istioVolumesPresent(d.Spec.Template.Spec.Volumes)
 	})
+	eventually(t, "bootstrap with the SDS cluster", func() error { return bootstrapHasSDS("edge", "meshed", true) })
 	eventually(t, "IR proxy with automatic mTLS", func() error {
 		in, _ := pub.snapshot()
 		if in == nil {

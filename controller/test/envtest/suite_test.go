@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -31,6 +32,8 @@ import (
 var (
 	k8s client.Client
 	pub = &recorder{}
+	// restConfig reaches the test API server (to install CRDs mid-run).
+	restConfig *rest.Config
 )
 
 // recorder is the reconciler's publisher in tests: it keeps the last IR and
@@ -76,6 +79,8 @@ func controllerOptions() controller.Options {
 		Translate: o,
 		Deploy:    deploy.Config{XDSHost: "wasp-controller.wasp-system.svc", XDSPort: 18000},
 		Publisher: pub,
+		// Istio's CRDs are installed mid-run (TestIstioAmbient).
+		IstioRecheck: istioRecheck,
 	}
 }
 
@@ -106,6 +111,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer env.Stop()
+	restConfig = cfg
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 env.Scheme,
