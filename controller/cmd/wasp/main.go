@@ -3,6 +3,7 @@
 //	wasp controller   run the control plane (reconcilers, xDS server, wasm server)
 //	wasp translate    translate manifests offline and print IR, Envoy config or status
 //	wasp sds          serve Istio workload certificates to the proxy over SDS (sidecar container)
+//	wasp filter       push a filter's .wasm to an OCI registry, inspect a pushed one
 package main
 
 import (
@@ -20,6 +21,7 @@ Usage:
   wasp controller [flags]   run the controller (see wasp controller -h)
   wasp translate  [flags]   translate manifests offline (see wasp translate -h)
   wasp sds        [flags]   serve istio-proxy's certificates to Envoy (ingress pods with the Istio integration)
+  wasp filter push|inspect  publish a Go filter's .wasm as an OCI artifact (see wasp filter -h)
 `
 
 func main() {
@@ -34,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "translate":
 		return runTranslate(args[1:], stdout, stderr)
+	case "filter":
+		return runFilter(args[1:], stdout, stderr)
 	case "controller", "sds":
 		// SIGTERM (pod shutdown) or Ctrl-C ends the servers gracefully.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
