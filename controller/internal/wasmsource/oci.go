@@ -16,8 +16,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Media types of the Wasm OCI artifact format (what `oras push` writes for
-// docs/custom-filters.md, and what Istio's WasmPlugin reads).
+// Media types of the Wasm OCI artifact format (what `wasp filter push`
+// writes, in the two-layer layout Istio's WasmPlugin requires; this fetcher
+// also reads a single module layer).
 const (
 	MediaTypeWasmLayer  types.MediaType = "application/vnd.module.wasm.content.layer.v1+wasm"
 	MediaTypeWasmConfig types.MediaType = "application/vnd.module.wasm.config.v1+json"
