@@ -4,10 +4,10 @@
 CHART_DIR := charts/wasp
 CHART_CRDS := $(CHART_DIR)/files/crds
 CONTROLLER_CRDS := controller/config/crd/bases
-# The CRDs the controller serves. wasp.dev's WasmFilter joins when the
-# controller reconciles it (issue 11): a CRD nothing acts on would accept
+# The CRDs the controller serves: kgateway's policies and wasp.dev's
+# WasmFilter. Only served CRDs ship: a CRD nothing acts on would accept
 # objects that silently do nothing.
-CHART_CRD_FILES := $(wildcard $(CONTROLLER_CRDS)/gateway.kgateway.dev_*.yaml)
+CHART_CRD_FILES := $(wildcard $(CONTROLLER_CRDS)/gateway.kgateway.dev_*.yaml $(CONTROLLER_CRDS)/wasp.dev_*.yaml)
 # The seed's Istio values (the render checked by test-chart) and the API the
 # GatewayParameters template asks the cluster about.
 CHART_ISTIO_SETS := --set istio.enabled=true --set istio.discoveryAddress=istiod-1-21.istio-system.svc:15012 \

@@ -15,7 +15,8 @@
 //	    ├── Waypoint     waypoint: one 15088 listener → services → ports → routes
 //	    ├── Backends     clusters with endpoints, referenced by name from routes
 //	    ├── WasmModules  .wasm code (remote URL + sha256, or a local file)
-//	    ├── WasmFilters  one per filter kind: policies by key, attached per route
+//	    ├── WasmFilters  one per filter kind: policies by key, attached per route;
+//	    │                or a user's filter (Custom): verbatim config, enabled per route
 //	    └── IstioIntegration  ingress with an Istio sidecar: auto mTLS to mesh backends
 //
 // Access logs are the access-log WasmFilter's policy (usually its Default):

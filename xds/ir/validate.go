@@ -69,6 +69,20 @@ func (p *Proxy) Validate() error {
 		if f.Default != "" && f.Policies[f.Default] == nil {
 			bad("wasm filter %s: default policy %q not in policies", f.Name, f.Default)
 		}
+		if c := f.Custom; c != nil {
+			switch {
+			case f.Name == FilterAccessLog || f.Name == FilterRateLimit || f.Name == FilterTransform:
+				bad("wasm filter %s: a built-in filter cannot be custom", f.Name)
+			case len(f.Policies) > 0 || f.Default != "":
+				bad("wasm filter %s: a custom filter has no policies or default", f.Name)
+			}
+			if c.RelativeTo != "" && c.RelativeTo != FilterRateLimit && c.RelativeTo != FilterTransform {
+				bad("wasm filter %s: relativeTo %q is not %s or %s", f.Name, c.RelativeTo, FilterRateLimit, FilterTransform)
+			}
+			if c.Placement != "" && c.Placement != PlaceBefore && c.Placement != PlaceAfter {
+				bad("wasm filter %s: placement %q is not Before or After", f.Name, c.Placement)
+			}
+		}
 	}
 
 	routeNames := map[string]bool{}
@@ -106,6 +120,10 @@ func (p *Proxy) Validate() error {
 			f := filters[name]
 			if f == nil {
 				bad("route %s: unknown wasm filter %q", r.Name, name)
+			} else if f.Custom != nil {
+				if key != name {
+					bad("route %s: custom wasm filter %s is enabled with its own name, not %q", r.Name, name, key)
+				}
 			} else if f.Policies[key] == nil {
 				bad("route %s: wasm filter %s has no policy %q", r.Name, name, key)
 			}

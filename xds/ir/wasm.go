@@ -27,6 +27,9 @@ type WasmModule struct {
 	// HostEnvKeys are environment variables of the Envoy process exposed to
 	// the VM (e.g. HOSTNAME for the access log's %HOSTNAME%).
 	HostEnvKeys []string `json:"hostEnvKeys,omitempty"`
+	// Env are static environment variables of the VM (what os.Getenv
+	// reads in the module), e.g. a WasmFilter's spec.env.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // FailurePolicy says what a request sees when the plugin's VM has failed.
@@ -68,4 +71,32 @@ type WasmFilter struct {
 	// routes get no policy (the plugin then passes them through). The
 	// access-log filter uses it to see every request.
 	Default string `json:"default,omitempty"`
+	// Custom marks a user's filter (a WasmFilter object). It has no
+	// Policies and no Default: its configuration is handed to the plugin
+	// verbatim, the plugin is disabled on the connection manager, and a
+	// route enables it with Route.Wasm[Name] = Name.
+	Custom *CustomWasm `json:"custom,omitempty"`
 }
+
+// CustomWasm is what a user's filter has beyond a built-in one.
+type CustomWasm struct {
+	// Configuration is the plugin configuration, verbatim (usually JSON);
+	// empty means none.
+	Configuration string `json:"configuration,omitempty"`
+	// Placement and RelativeTo place the filter before or after a built-in
+	// filter (FilterRateLimit or FilterTransform). Empty RelativeTo means
+	// after every built-in filter (the same as After FilterTransform).
+	Placement  Placement `json:"placement,omitempty"`
+	RelativeTo string    `json:"relativeTo,omitempty"`
+	// Priority orders custom filters in the same place: higher runs first;
+	// ties by Name.
+	Priority int32 `json:"priority,omitempty"`
+}
+
+// Placement is Before or After a built-in filter.
+type Placement string
+
+const (
+	PlaceBefore Placement = "Before"
+	PlaceAfter  Placement = "After"
+)

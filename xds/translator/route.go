@@ -94,6 +94,7 @@ func (t *translation) route(r *ir.Route) (*routev3.Route, error) {
 	if t.opts.WasmAttachment == PluginPerPolicy {
 		er.TypedPerFilterConfig = t.wasm.routePerPolicyConfig(r)
 	}
+	er.TypedPerFilterConfig = t.wasm.routeCustomConfig(r, er.TypedPerFilterConfig)
 	return er, nil
 }
 

@@ -3,6 +3,7 @@ package translator
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -76,39 +77,90 @@ func newWasmState(p *ir.Proxy) *wasmState {
 // filterOrder is THE place that orders Wasm filters in an HTTP filter
 // chain: accesslog first (it must see every request, including those a
 // later filter answers locally), then ratelimit (reject before doing work),
-// then transform, then custom filters in IR order; the router follows them
-// all (see hcm.go).
+// then transform; custom filters (ir.WasmFilter.Custom) go before or after
+// ratelimit or transform as they ask, or after every built-in filter;
+// custom filters in one place run by descending priority, then name; the
+// router follows them all (see hcm.go).
 func filterOrder(fs []*ir.WasmFilter) []*ir.WasmFilter {
-	var out []*ir.WasmFilter
-	for _, builtin := range []string{ir.FilterAccessLog, ir.FilterRateLimit, ir.FilterTransform} {
-		for _, f := range fs {
-			if f.Name == builtin {
+	byName := map[string]*ir.WasmFilter{}
+	var custom []*ir.WasmFilter
+	for _, f := range fs {
+		if f.Custom != nil {
+			custom = append(custom, f)
+		} else {
+			byName[f.Name] = f
+		}
+	}
+	sort.SliceStable(custom, func(i, j int) bool {
+		if a, b := custom[i].Custom.Priority, custom[j].Custom.Priority; a != b {
+			return a > b
+		}
+		return custom[i].Name < custom[j].Name
+	})
+	placed := func(p ir.Placement, rel string) []*ir.WasmFilter {
+		var out []*ir.WasmFilter
+		for _, f := range custom {
+			c := f.Custom
+			if c.RelativeTo == "" && p == ir.PlaceAfter && rel == ir.FilterTransform {
+				out = append(out, f) // no order: after every built-in filter
+			} else if c.RelativeTo == rel && customPlacement(c) == p {
 				out = append(out, f)
 			}
 		}
+		return out
 	}
+	var out []*ir.WasmFilter
+	add := func(name string) {
+		if f := byName[name]; f != nil {
+			out = append(out, f)
+		}
+	}
+	add(ir.FilterAccessLog)
+	out = append(out, placed(ir.PlaceBefore, ir.FilterRateLimit)...)
+	add(ir.FilterRateLimit)
+	out = append(out, placed(ir.PlaceAfter, ir.FilterRateLimit)...)
+	out = append(out, placed(ir.PlaceBefore, ir.FilterTransform)...)
+	add(ir.FilterTransform)
+	out = append(out, placed(ir.PlaceAfter, ir.FilterTransform)...)
+	// Other non-custom filters (not built-in names) keep their IR order.
 	for _, f := range fs {
 		switch f.Name {
 		case ir.FilterAccessLog, ir.FilterRateLimit, ir.FilterTransform:
 		default:
-			out = append(out, f)
+			if f.Custom == nil {
+				out = append(out, f)
+			}
 		}
 	}
 	return out
 }
 
+// customPlacement defaults an empty placement to After.
+func customPlacement(c *ir.CustomWasm) ir.Placement {
+	if c.Placement == "" {
+		return ir.PlaceAfter
+	}
+	return c.Placement
+}
+
 // plugin builds one Wasm HTTP filter named name whose configuration is env.
 func (s *wasmState) plugin(f *ir.WasmFilter, name string, env config.PluginConfig[json.RawMessage], disabled bool) (*hcmv3.HttpFilter, error) {
-	vm, err := s.vm(f.Module)
-	if err != nil {
-		return nil, fmt.Errorf("wasm filter %s: %w", f.Name, err)
-	}
 	body, err := encodeEnvelope(env)
 	if err != nil {
 		return nil, fmt.Errorf("wasm filter %s: policy config: %w", f.Name, err)
 	}
 	if err := s.check(f.Name, body); err != nil {
 		return nil, fmt.Errorf("wasm filter %s: %w", name, err)
+	}
+	return s.pluginWithConfig(f, name, body, disabled)
+}
+
+// pluginWithConfig builds one Wasm HTTP filter whose plugin configuration
+// is body, verbatim.
+func (s *wasmState) pluginWithConfig(f *ir.WasmFilter, name string, body []byte, disabled bool) (*hcmv3.HttpFilter, error) {
+	vm, err := s.vm(f.Module)
+	if err != nil {
+		return nil, fmt.Errorf("wasm filter %s: %w", f.Name, err)
 	}
 	// The configuration travels as a StringValue (a well-known type with
 	// no validation rules of its own).
@@ -148,7 +200,9 @@ func (s *wasmState) httpFilters(mode WasmAttachment, routes []*ir.Route) ([]*hcm
 	for _, f := range s.order {
 		var fs []*hcmv3.HttpFilter
 		var err error
-		if mode == PluginPerPolicy {
+		if f.Custom != nil {
+			fs, err = s.customFilter(f, routes)
+		} else if mode == PluginPerPolicy {
 			fs, err = s.perPolicyFilters(f, routes)
 		} else {
 			fs, err = s.perKindFilter(f, routes)

@@ -45,8 +45,8 @@ func (s *wasmState) vm(name string) (*wasmv3.VmConfig, error) {
 		Runtime: WasmRuntime,
 		Code:    code,
 	}
-	if len(m.HostEnvKeys) > 0 {
-		vm.EnvironmentVariables = &wasmv3.EnvironmentVariables{HostEnvKeys: m.HostEnvKeys}
+	if len(m.HostEnvKeys) > 0 || len(m.Env) > 0 {
+		vm.EnvironmentVariables = &wasmv3.EnvironmentVariables{HostEnvKeys: m.HostEnvKeys, KeyValues: m.Env}
 	}
 	if err := vm.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("wasm module %s: %w", name, err)

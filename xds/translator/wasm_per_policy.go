@@ -60,7 +60,7 @@ func (s *wasmState) routePerPolicyConfig(r *ir.Route) map[string]*anypb.Any {
 	out := map[string]*anypb.Any{}
 	for name, key := range r.Wasm {
 		f := s.filters[name]
-		if f == nil || key == f.Default {
+		if f == nil || f.Custom != nil || key == f.Default {
 			continue
 		}
 		out[perPolicyFilterName(name, key)] = enabledFilterConfig

@@ -27,6 +27,7 @@ import (
 	"wasp.dev/controller/internal/scheme"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/controller/internal/wasmserver"
+	"wasp.dev/controller/internal/wasmsource"
 	"wasp.dev/xds/ir"
 	"wasp.dev/xds/server"
 	"wasp.dev/xds/translator"
@@ -40,6 +41,8 @@ const (
 	defaultProbeAddr   = ":8081"
 	// shutdownGrace bounds how long servers drain on exit.
 	shutdownGrace = 10 * time.Second
+	// defaultWasmCacheBytes holds a few dozen Go-built filters (~3 MiB each).
+	defaultWasmCacheBytes = 256 << 20
 )
 
 func runController(ctx context.Context, args []string, stderr io.Writer) int {
@@ -60,6 +63,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	wasmAddr := fs.String("wasm-bind-address", fmt.Sprintf(":%d", defaultWasmPort), "address of the .wasm HTTP server")
 	wasmURL := fs.String("wasm-base-url", "", "URL proxies fetch .wasm from (default http://<xds-host>:8082)")
 	wasmDir := fs.String("wasm-dir", "", "directory of the built-in filters' .wasm (default: those embedded in the binary)")
+	wasmCacheDir := fs.String("wasm-cache-dir", "", "directory of the WasmFilter module cache (content-addressed, LRU); default: a temporary directory removed at exit")
+	wasmCacheBytes := fs.Int64("wasm-cache-max-bytes", defaultWasmCacheBytes, "size bound of the WasmFilter module cache")
+	wasmMaxModule := fs.Int64("wasm-max-module-bytes", wasmsource.DefaultMaxModuleBytes, "largest WasmFilter module accepted (TooLarge past it)")
 	proxyImage := fs.String("proxy-image", deploy.DefaultImage, "Envoy image of the proxies (GatewayParameters override it)")
 	waspImage := fs.String("wasp-image", deploy.DefaultWaspImage, "this binary's image, run as `wasp sds` in ingress pods with the Istio integration")
 	zapOpts := zap.Options{Development: false}
@@ -84,6 +90,29 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		topts.WasmModules = mods
 	} else {
 		log.Info("no .wasm modules embedded or in --wasm-dir; proxies load filters from files", "dir", "/etc/wasp/filters")
+	}
+
+	if *wasmCacheDir == "" {
+		// Per process: two controllers on one machine (tests, demos) must
+		// not share a cache directory.
+		d, err := os.MkdirTemp("", "wasp-wasm-cache-")
+		if err != nil {
+			log.Error(err, "creating the WasmFilter module cache directory")
+			return 1
+		}
+		defer os.RemoveAll(d)
+		*wasmCacheDir = d
+	}
+	inUse := controller.NewModuleSet()
+	wasmCache, err := wasmsource.OpenCache(wasmsource.CacheOptions{Dir: *wasmCacheDir, MaxBytes: *wasmCacheBytes, InUse: inUse.Has})
+	if err != nil {
+		log.Error(err, "opening the WasmFilter module cache")
+		return 1
+	}
+	fetcher, err := wasmsource.New(wasmsource.Options{Cache: wasmCache, MaxModuleBytes: *wasmMaxModule})
+	if err != nil {
+		log.Error(err, "creating the WasmFilter module fetcher")
+		return 1
 	}
 
 	managed := labels.SelectorFromSet(labels.Set{deploy.LabelManagedBy: deploy.ManagedByValue})
@@ -119,6 +148,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		Translate: topts,
 		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage},
 		Publisher: publisher{pub},
+		Wasm:      &controller.WasmOptions{Fetcher: fetcher, Server: wasm, BaseURL: *wasmURL, InUse: inUse},
 	}); err != nil {
 		log.Error(err, "setting up the reconciler")
 		return 1

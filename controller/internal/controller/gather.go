@@ -10,6 +10,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	waspv1alpha1 "wasp.dev/controller/api/wasp/v1alpha1"
 	"wasp.dev/controller/internal/translate"
 )
 
@@ -31,10 +32,11 @@ func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
 		tps      v1alpha1.TrafficPolicyList
 		lps      v1alpha1.HTTPListenerPolicyList
 		gwParams v1alpha1.GatewayParametersList
+		wfs      waspv1alpha1.WasmFilterList
 	)
 	pods := &metav1.PartialObjectMetadataList{}
 	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-	for _, l := range []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &nss, &tps, &lps, &gwParams, pods} {
+	for _, l := range []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &nss, &tps, &lps, &gwParams, &wfs, pods} {
 		if err := r.client.List(ctx, l); err != nil {
 			return nil, err
 		}
@@ -76,6 +78,9 @@ func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
 	}
 	if in.ServiceEntries, err = r.listIstio(ctx, ServiceEntryGVK); err != nil {
 		return nil, err
+	}
+	for i := range wfs.Items {
+		in.WasmFilters = append(in.WasmFilters, &wfs.Items[i])
 	}
 	for i := range gwParams.Items {
 		in.GatewayParameters = append(in.GatewayParameters, &gwParams.Items[i])

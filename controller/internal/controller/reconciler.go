@@ -37,6 +37,9 @@ type Options struct {
 	// IstioRecheck is how often Istio CRDs missing at start are looked for
 	// again (istio.go); 0 means a minute.
 	IstioRecheck time.Duration
+	// Wasm fetches and serves WasmFilters' modules (wasmfetch.go); nil
+	// leaves every WasmFilter Pending.
+	Wasm *WasmOptions
 }
 
 // Reconciler is the one reconciler of wasp (see the package comment).
@@ -50,6 +53,8 @@ type Reconciler struct {
 	// on AuthorizationPolicies (authzevents.go).
 	istio  *istioWatches
 	events *authzEvents
+	// wasm runs WasmFilters' module fetches (wasmfetch.go).
+	wasm *wasmFetches
 }
 
 // globalKey is the single work item every event maps to.
@@ -61,6 +66,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.R
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the cluster: %w", err)
 	}
+	snap.in.WasmFetches = r.wasm.fetches(ctx, snap.in.WasmFilters)
 	out := translate.Translate(&snap.in, r.opts.Translate)
 	var errs []error
 	var failed map[string]error

@@ -12,9 +12,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	waspv1alpha1 "wasp.dev/controller/api/wasp/v1alpha1"
 )
 
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch
@@ -29,6 +31,11 @@ import (
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=wasp.dev,resources=wasmfilters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=wasp.dev,resources=wasmfilters/status,verbs=get;update;patch
+// WasmFilter sources: a ConfigMap's module and an image's pull secrets are
+// read directly (not cached) when a filter names them.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // Setup registers the reconciler with mgr. Reconciliation runs on every
 // replica (each serves xDS); only the elected leader writes.
@@ -40,6 +47,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	opts.Translate.RequireProxyService = true
 	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected(),
 		events: &authzEvents{recorder: mgr.GetEventRecorder("wasp"), last: map[string]string{}}}
+	r.wasm = newWasmFetches(opts.Wasm, mgr.GetAPIReader(), mgr.GetLogger().WithName("wasm"))
+	if err := mgr.Add(r.wasm); err != nil {
+		return err
+	}
 	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{globalKey}
 	})
@@ -52,12 +63,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		&v1alpha1.TrafficPolicy{}, &v1alpha1.HTTPListenerPolicy{}, &v1alpha1.GatewayParameters{},
 		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 		&appsv1.Deployment{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{},
+		&waspv1alpha1.WasmFilter{},
 	} {
 		b = b.Watches(o, all)
 	}
 	// Pods as metadata only: the biggest object set of a cluster, of which
 	// only the sidecar's tlsMode label is read (docs/istio-sidecar.md).
 	b = b.WatchesMetadata(&corev1.Pod{}, all)
+	// A finished module fetch (wasmfetch.go).
+	b = b.WatchesRawSource(source.Channel(r.wasm.trigger, all))
 	c, err := b.Build(r)
 	if err != nil {
 		return err

@@ -93,6 +93,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, snap *snapshot, out *trans
 			update(p, true)
 		}
 	}
+	errs = append(errs, r.writeWasmFilterStatus(ctx, snap, out, now)...)
 	return errs
 }
 

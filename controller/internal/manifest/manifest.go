@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"wasp.dev/controller/api/v1alpha1"
+	waspv1alpha1 "wasp.dev/controller/api/wasp/v1alpha1"
 	"wasp.dev/controller/internal/scheme"
 	"wasp.dev/controller/internal/translate"
 )
@@ -203,6 +204,8 @@ func (r *Result) addDoc(raw []byte) error {
 		in.Pods = append(in.Pods, &metav1.PartialObjectMetadata{TypeMeta: o.TypeMeta, ObjectMeta: o.ObjectMeta})
 	case *v1alpha1.GatewayParameters:
 		in.GatewayParameters = append(in.GatewayParameters, defaultNS(o))
+	case *waspv1alpha1.WasmFilter:
+		in.WasmFilters = append(in.WasmFilters, defaultNS(o))
 	default:
 		r.Other = append(r.Other, obj)
 	}

@@ -1,5 +1,6 @@
 // Package scheme builds the runtime.Scheme wasp reads and writes: core
-// Kubernetes kinds, Gateway API (v1 and v1beta1) and wasp's CRDs.
+// Kubernetes kinds, Gateway API (v1 and v1beta1), kgateway's CRDs and
+// wasp.dev's WasmFilter.
 package scheme
 
 import (
@@ -9,6 +10,7 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	waspv1alpha1 "wasp.dev/controller/api/wasp/v1alpha1"
 )
 
 // New returns a scheme with every kind wasp uses.
@@ -16,6 +18,7 @@ func New() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		clientgoscheme.AddToScheme, gwv1.Install, gwv1beta1.Install, v1alpha1.AddToScheme,
+		waspv1alpha1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			panic(err) // static registrations; a failure is a programming error

@@ -20,6 +20,12 @@ type proxyBuilder struct {
 	backends map[string]*ir.Backend
 	// policies used, per filter: key → config.
 	wasm map[string]map[string]json.RawMessage
+	// custom are the WasmFilters enabled on some route, by IR name;
+	// svc and svcPort ("ns/svc/port name") are the waypoint Service port
+	// whose routes are being built (wasmfilters.go).
+	custom  map[string]*wasmFilterCtx
+	svc     nsName
+	svcPort string
 }
 
 func (t *translator) buildProxy(g *gatewayCtx) *ir.Proxy {
@@ -27,7 +33,7 @@ func (t *translator) buildProxy(g *gatewayCtx) *ir.Proxy {
 		return nil
 	}
 	b := &proxyBuilder{t: t, g: g, p: &ir.Proxy{Name: g.key.String(), Kind: g.kind},
-		backends: map[string]*ir.Backend{}, wasm: map[string]map[string]json.RawMessage{}}
+		backends: map[string]*ir.Backend{}, wasm: map[string]map[string]json.RawMessage{}, custom: map[string]*wasmFilterCtx{}}
 	if g.kind == ir.KindWaypoint {
 		b.waypoint()
 	} else {
@@ -64,6 +70,7 @@ func (b *proxyBuilder) routesFor(prefix string, ln gwv1.SectionName, atts []*att
 				r.Name = fmt.Sprintf("%s/httproute/%s/%s/rule/%d/match/%d", prefix, rc.r.Namespace, rc.r.Name, rule.index, j)
 				r.Match = m
 				r.Wasm = wasm
+				b.customWasm(&r, ln, rc, rule)
 				out = append(out, emitted{route: &r, rc: rc, rule: rule.index, match: j})
 			}
 		}
@@ -154,6 +161,10 @@ func (b *proxyBuilder) waypoint() {
 			Addresses: serviceVIPs(s),
 		}
 		for _, sp := range ss.ports {
+			b.svc, b.svcPort = nsName{s.Namespace, s.Name}, s.Namespace+"/"+s.Name+"/"+sp.sp.Name
+			if ss.entry != nil {
+				b.svc, b.svcPort = nsName{}, "" // ServiceEntry hosts are not WasmFilter targets
+			}
 			be := b.t.backendSet[sp.backend]
 			b.backends[be.Name] = be
 			wp := &ir.WaypointPort{Port: uint32(sp.sp.Port), Name: sp.sp.Name, Protocol: ir.ProtocolTCP, Backend: be.Name}
@@ -170,11 +181,13 @@ func (b *proxyBuilder) waypoint() {
 				if len(atts) == 0 {
 					wasm := b.t.wasmForRoute(b.g, ln, nil, nil)
 					b.useWasm(wasm)
-					es = append(es, emitted{route: &ir.Route{
+					def := &ir.Route{
 						Name:     prefix + "/default",
 						Backends: []*ir.WeightedBackend{{Backend: be.Name, Weight: 1}},
 						Wasm:     wasm,
-					}})
+					}
+					b.customWasm(def, ln, nil, nil)
+					es = append(es, emitted{route: def})
 				}
 				sortByPrecedence(es)
 				for _, e := range es {
@@ -220,6 +233,7 @@ func (b *proxyBuilder) finish() {
 		}
 		b.p.WasmFilters = append(b.p.WasmFilters, f)
 	}
+	b.finishCustom()
 }
 
 // module returns where proxies load a built-in filter's code from.

@@ -8,6 +8,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	waspv1alpha1 "wasp.dev/controller/api/wasp/v1alpha1"
 )
 
 // Input is every object a translation may read. The reconcilers fill it
@@ -35,6 +36,11 @@ type Input struct {
 	// Go dependency on Istio and runs without its CRDs (docs/istio.md).
 	AuthorizationPolicies []*unstructured.Unstructured
 	ServiceEntries        []*unstructured.Unstructured
+	// WasmFilters (wasp.dev) and, by "namespace/name", the state of each
+	// one's module for its current source (wasmfilters.go); a filter
+	// without an entry is Pending.
+	WasmFilters []*waspv1alpha1.WasmFilter
+	WasmFetches map[string]WasmFetch
 }
 
 // nsName is a namespace/name key.

@@ -20,6 +20,7 @@ type Status struct {
 	// AuthorizationPolicies is not status: istiod owns those objects'
 	// status. The controller reports these as Events (authorization.go).
 	AuthorizationPolicies []AuthorizationPolicyReport `json:"authorizationPolicies,omitempty"`
+	WasmFilters           []WasmFilterStatus          `json:"wasmFilters,omitempty"`
 }
 
 // GatewayClassStatus is a class of ours.

@@ -16,6 +16,7 @@ func (t *translator) status() Status {
 	}
 	st.TrafficPolicies, st.HTTPListenerPolicies = t.policyStatuses()
 	st.AuthorizationPolicies = t.authzReports
+	st.WasmFilters = t.wasmFilterStatuses()
 	return st
 }
 

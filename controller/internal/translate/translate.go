@@ -35,6 +35,7 @@ func Translate(in *Input, opts Options) *Output {
 	t.serviceEntryServices()
 	t.attachRoutes()
 	t.resolvePolicies()
+	t.resolveWasmFilters()
 	t.authorizationPolicies()
 	out := &Output{IR: &ir.IR{}, ProxyKinds: map[string]ir.ProxyKind{}, Parameters: map[string]*v1alpha1.GatewayParametersSpec{}}
 	for _, g := range t.gatewayList {

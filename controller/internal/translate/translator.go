@@ -37,6 +37,9 @@ type translator struct {
 	hostServedBy    map[nsName]*gatewayCtx
 	authzByWaypoint map[nsName]*waypointAuthz
 	authzReports    []AuthorizationPolicyReport
+
+	// wasmFilters are the WasmFilters, sorted (wasmfilters.go).
+	wasmFilters []*wasmFilterCtx
 }
 
 func newTranslator(in *Input, opts Options) *translator {

@@ -15,6 +15,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"wasp.dev/xds/ir"
 )
@@ -32,10 +33,16 @@ type Module struct {
 	code   []byte
 }
 
-// Server holds the modules in memory and serves them.
+// Server holds the modules in memory and serves them: the built-in filters
+// loaded once, and users' modules (WasmFilters) added and dropped as the
+// controller fetches them.
 type Server struct {
 	byHash map[string]*Module
 	byName map[string]*Module
+
+	mu sync.RWMutex
+	// custom are users' modules by sha256 (wasmcustom.go).
+	custom map[string][]byte
 }
 
 // Load reads every *.wasm of dir, or of the embedded dist directory when
@@ -104,16 +111,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	m := s.byHash[strings.TrimSuffix(name, ".wasm")]
-	if m == nil {
+	sum := strings.TrimSuffix(name, ".wasm")
+	var code []byte
+	if m := s.byHash[sum]; m != nil {
+		code = m.code
+	} else if c, ok := s.customCode(sum); ok {
+		code = c
+	} else {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/wasm")
-	w.Header().Set("Content-Length", fmt.Sprint(len(m.code)))
+	w.Header().Set("Content-Length", fmt.Sprint(len(code)))
 	// Content-addressed: the bytes under this URL never change.
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	if r.Method == http.MethodGet {
-		w.Write(m.code)
+		w.Write(code)
 	}
 }

@@ -55,3 +55,29 @@ func TestEmbeddedLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCustomModules: a user's module is served by sha256 once added, and
+// not after RetainCustom drops it.
+func TestCustomModules(t *testing.T) {
+	s, err := Load(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := []byte("\x00asm\x01\x00\x00\x00custom")
+	sum, url := s.AddCustom("http://ctl:8082/", code)
+	if url != "http://ctl:8082/wasm/"+sum+".wasm" {
+		t.Fatalf("url %s", url)
+	}
+	get := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, PathPrefix+sum+".wasm", nil))
+		return w
+	}
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != string(code) {
+		t.Fatalf("GET after add: %d %q", w.Code, w.Body.String())
+	}
+	s.RetainCustom(func(string) bool { return false })
+	if w := get(); w.Code != http.StatusNotFound {
+		t.Fatalf("GET after drop: %d", w.Code)
+	}
+}

@@ -81,6 +81,8 @@ func controllerOptions() controller.Options {
 		Publisher: pub,
 		// Istio's CRDs are installed mid-run (TestIstioAmbient).
 		IstioRecheck: istioRecheck,
+		// WasmFilters: fetcher and wasm server on loopback (wasmfilter_test.go).
+		Wasm: wasmOptions(),
 	}
 }
 
