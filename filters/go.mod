@@ -8,4 +8,6 @@ require (
 	github.com/tetratelabs/wazero v1.12.0
 )
 
+require golang.org/x/sys v0.44.0 // indirect
+
 replace github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/waspabi => ./abi

@@ -18,6 +18,7 @@ var modulePackages = []string{
 	"../examples/hello",
 	"../examples/counter",
 	"../abi/testdata/allcalls",
+	"../abi/testdata/retain",
 }
 
 func TestWasmModuleShape(t *testing.T) {
