@@ -10,12 +10,12 @@ CONTROLLER_BENCHTIME ?= 1s
 # The built-in filters embedded in the wasp binary (served to proxies by hash).
 WASP_EMBED_DIR := controller/internal/wasmserver/dist
 
-.PHONY: test-controller bench-controller generate verify-generate update-controller-golden build-wasp
+.PHONY: wasm-embed test-controller bench-controller generate verify-generate update-controller-golden build-wasp
 TEST_TARGETS += test-controller
 BENCH_TARGETS += bench-controller
 BUILD_TARGETS += build-wasp
 
-test-controller: envtest-assets ## test the controller: translate goldens, CLI, deploy objects, envtest suites
+test-controller: envtest-assets wasm-embed ## test the controller: translate goldens, CLI, deploy objects, envtest suites
 	$(CONTROLLER_GO) test -count=1 ./...
 
 bench-controller: ## BenchmarkGatewayAPIToXDS/{small,medium,large}: Kubernetes objects -> IR -> validated Envoy resources
@@ -31,8 +31,12 @@ verify-generate: generate ## fail if generated files are stale
 update-controller-golden: ## rewrite controller/internal/translate/testdata/*.out.yaml (review the diff!)
 	$(CONTROLLER_GO) test ./internal/translate -run TestGolden -update
 
-build-wasp: wasm ## build bin/wasp with the built-in filters embedded
-	mkdir -p bin
+# wasm-embed copies the built filters where the wasp binary embeds them; the
+# controller's tests also serve and fetch these real modules.
+wasm-embed: wasm
 	rm -f $(WASP_EMBED_DIR)/*.wasm
 	cp filters/dist/*.wasm $(WASP_EMBED_DIR)/
+
+build-wasp: wasm-embed ## build bin/wasp with the built-in filters embedded
+	mkdir -p bin
 	$(CONTROLLER_GO) build -trimpath -ldflags="-s -w" -o ../bin/wasp ./cmd/wasp
