@@ -18,10 +18,9 @@ COPY e2e/go.mod e2e/go.sum* e2e/
 COPY tools/go.mod tools/go.sum* tools/
 RUN go mod download
 COPY . .
-# The filters first: the controller embeds filters/dist/*.wasm and serves them
-# to Envoy by sha256.
-RUN make wasm
-RUN go build -ldflags='-s -w' -o /out/wasp ./controller/cmd/wasp
+# build-wasp builds the filters (wasip1), copies them where the controller
+# embeds them (it serves them to Envoy by sha256), then builds bin/wasp.
+RUN make build-wasp && mkdir -p /out && cp bin/wasp /out/wasp
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/wasp /wasp
