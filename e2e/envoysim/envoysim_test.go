@@ -38,6 +38,10 @@ var filterPackages = map[string]string{
 	"transform": "../../filters/transform",
 }
 
+// customModule is the code server's name for the module that stands in for
+// every remote module that is not a built-in filter.
+const customModule = "custom"
+
 // helloPackage stands in for the golden case's custom "demo" filter (a
 // local file): it adds x-hello: wasp to every request.
 const helloPackage = "../../filters/examples/hello"
@@ -62,6 +66,18 @@ func codeServer(t *testing.T) (*httptest.Server, map[string]string) {
 		h := sha256.Sum256(b)
 		sums[name], paths[name] = hex.EncodeToString(h[:]), p
 	}
+	// Remote modules that are none of the built-ins (users' WasmFilters)
+	// are served the hello filter.
+	hello, err := wasmtest.BuildPackage(helloPackage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	sums[customModule], paths[customModule] = hex.EncodeToString(h[:]), hello
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/wasm/"), ".wasm")
 		p, ok := paths[name]
@@ -89,9 +105,17 @@ func loadGolden(t *testing.T, name string, sums map[string]string) *ir.Proxy {
 	}
 	for i := range p.WasmModules {
 		m := p.WasmModules[i]
-		if m.URL != "" {
-			m.SHA256 = sums[m.Name]
+		if m.URL == "" {
+			continue
 		}
+		if sum, ok := sums[m.Name]; ok {
+			m.SHA256 = sum
+			continue
+		}
+		// A user's module (WasmFilter): served as the stand-in, keeping the
+		// case's host so the code cluster is the one the translator built.
+		m.URL = m.URL[:strings.LastIndex(m.URL, "/")+1] + customModule + ".wasm"
+		m.SHA256 = sums[customModule]
 	}
 	return &p
 }
@@ -423,7 +447,8 @@ func TestEveryGoldenStarts(t *testing.T) {
 	for _, in := range ins {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
-			res := translate(t, loadGolden(t, name, sums), translator.Options{})
+			proxy := loadGolden(t, name, sums)
+			res := translate(t, proxy, translator.Options{})
 			hello, err := wasmtest.BuildPackage(helloPackage)
 			if err != nil {
 				t.Fatal(err)
@@ -433,7 +458,20 @@ func TestEveryGoldenStarts(t *testing.T) {
 			for _, u := range RemoteCodeURIs(res) {
 				resolve[strings.SplitN(strings.TrimPrefix(u, "http://"), "/", 2)[0]] = strings.TrimPrefix(srv.URL, "http://")
 			}
-			f := &Fetcher{Resolve: resolve, Dir: t.TempDir(), LocalFiles: map[string]string{"/etc/wasp/filters/demo.wasm": hello}}
+			// Local files: the built-ins by name, anything else the hello filter.
+			local := map[string]string{}
+			for _, m := range proxy.WasmModules {
+				if m.File == "" {
+					continue
+				}
+				local[m.File] = hello
+				if pkg, ok := filterPackages[m.Name]; ok {
+					if local[m.File], err = wasmtest.BuildPackage(pkg); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			f := &Fetcher{Resolve: resolve, Dir: t.TempDir(), LocalFiles: local}
 			p, err := New(context.Background(), res, Options{Fetcher: f})
 			if reason, known := unmodelled[name]; known {
 				if err == nil || !strings.Contains(err.Error(), "not modelled") {
