@@ -1,5 +1,10 @@
 package config
 
+import (
+	"fmt"
+	"sort"
+)
+
 // PluginConfig is the plugin configuration Envoy hands a built-in filter.
 //
 // wasp installs one plugin per filter kind per HTTP connection manager, not one
@@ -35,6 +40,48 @@ func (c *PluginConfig[T]) PolicyFor(routeName string) (string, *T, bool) {
 		return "", nil, false
 	}
 	return key, &p, true
+}
+
+// policy is a policy type whose pointer can validate it.
+type policy[T any] interface {
+	*T
+	Validate() error
+}
+
+// validatePlugin checks every policy and that every route and the default
+// name an existing policy. Keys are visited in sorted order, so the error is
+// deterministic; errors carry the field path (policies["k"].…).
+func validatePlugin[T any, P policy[T]](c *PluginConfig[T]) error {
+	keys := make([]string, 0, len(c.Policies))
+	for k := range c.Policies {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k == "" {
+			return fieldErr(`policies[""]`, "a policy key must not be empty")
+		}
+		p := c.Policies[k]
+		if err := P(&p).Validate(); err != nil {
+			return prefixed(fmt.Sprintf("policies[%q]", k), err)
+		}
+	}
+	routes := make([]string, 0, len(c.Routes))
+	for r := range c.Routes {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	for _, r := range routes {
+		if _, ok := c.Policies[c.Routes[r]]; !ok {
+			return fieldErr(fmt.Sprintf("routes[%q]", r), "names policy %q, which is not in policies", c.Routes[r])
+		}
+	}
+	if c.Default != "" {
+		if _, ok := c.Policies[c.Default]; !ok {
+			return fieldErr("default", "names policy %q, which is not in policies", c.Default)
+		}
+	}
+	return nil
 }
 
 // Names of Envoy properties the filters read.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -330,36 +329,7 @@ func (r *RateLimit) Identity() string {
 // default name an existing policy. Policies are checked in key order, so the
 // error is deterministic.
 func ValidateRateLimitPlugin(c *PluginConfig[RateLimit]) error {
-	keys := make([]string, 0, len(c.Policies))
-	for k := range c.Policies {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if k == "" {
-			return fieldErr(`policies[""]`, "a policy key must not be empty")
-		}
-		p := c.Policies[k]
-		if err := p.Validate(); err != nil {
-			return prefixed(fmt.Sprintf("policies[%q]", k), err)
-		}
-	}
-	routes := make([]string, 0, len(c.Routes))
-	for r := range c.Routes {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	for _, r := range routes {
-		if _, ok := c.Policies[c.Routes[r]]; !ok {
-			return fieldErr(fmt.Sprintf("routes[%q]", r), "names policy %q, which is not in policies", c.Routes[r])
-		}
-	}
-	if c.Default != "" {
-		if _, ok := c.Policies[c.Default]; !ok {
-			return fieldErr("default", "names policy %q, which is not in policies", c.Default)
-		}
-	}
-	return nil
+	return validatePlugin(c)
 }
 
 // ParseRateLimitPlugin decodes and validates the rate-limit plugin's

@@ -247,36 +247,7 @@ func keysOf(m map[string]bool) string {
 // ValidateTransformPlugin checks every policy and that every route and the
 // default name an existing policy, in key order (deterministic errors).
 func ValidateTransformPlugin(c *PluginConfig[Transformation]) error {
-	keys := make([]string, 0, len(c.Policies))
-	for k := range c.Policies {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if k == "" {
-			return fieldErr(`policies[""]`, "a policy key must not be empty")
-		}
-		p := c.Policies[k]
-		if err := p.Validate(); err != nil {
-			return prefixed(fmt.Sprintf("policies[%q]", k), err)
-		}
-	}
-	routes := make([]string, 0, len(c.Routes))
-	for r := range c.Routes {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	for _, r := range routes {
-		if _, ok := c.Policies[c.Routes[r]]; !ok {
-			return fieldErr(fmt.Sprintf("routes[%q]", r), "names policy %q, which is not in policies", c.Routes[r])
-		}
-	}
-	if c.Default != "" {
-		if _, ok := c.Policies[c.Default]; !ok {
-			return fieldErr("default", "names policy %q, which is not in policies", c.Default)
-		}
-	}
-	return nil
+	return validatePlugin(c)
 }
 
 // ParseTransformPlugin decodes and validates the transform plugin's
