@@ -93,7 +93,7 @@ func BenchmarkSeedNative(b *testing.B) {
 // (the host's exchange machinery included).
 func BenchmarkSeedWasm(b *testing.B) {
 	h := wasmtest.NewHost()
-	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", VMID: "accesslog",
+	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", VMID: "accesslog", VMEnv: wasmVMEnv,
 		Configuration: pluginConfig(jsonSink(seedJSONFormat))})
 	if err != nil {
 		b.Fatal(err)

@@ -399,10 +399,24 @@ func lineCases() []lineCase {
 			config: pluginConfig(filtered(textSink("errors"), one(status("GE", 500))), textSink("all")),
 			ex:     upstreamGet(200, 0), want: map[int]string{1: "all"},
 		},
+		// %HOSTNAME% is the VM's HOSTNAME (vm_config host_env_keys): the
+		// native run sets the process's, the wasm run gives the VM its own.
+		{
+			name:   "hostname text",
+			config: pluginConfig(textSink("host=%HOSTNAME% code=%RESPONSE_CODE%")),
+			ex:     upstreamGet(200, 0), want: map[int]string{0: "host=" + testHostname + " code=200"},
+		},
+		{
+			name:   "hostname json",
+			config: pluginConfig(jsonSink(`{"host":"%HOSTNAME%","mixed":"on %HOSTNAME%"}`)),
+			ex:     upstreamGet(200, 0), want: map[int]string{0: `{"host":"` + testHostname + `","mixed":"on ` + testHostname + `"}`},
+		},
 	}
 }
 
-// testHostname is the HOSTNAME the tests give the VM.
+// testHostname is the HOSTNAME the tests give the VM: the wasm runs pass it
+// as the VM's environment (what Envoy's host_env_keys: ["HOSTNAME"] does),
+// the native runs set it in the test process.
 const testHostname = "waypoint-7d9c"
 
 // startCase is a configuration the plugin must refuse to start with, and

@@ -151,12 +151,6 @@ func TestOTLPNative(t *testing.T) {
 	testOTLP(t, &nativeOTLP{nativeHost: n, c: c}, c)
 }
 
-// %HOSTNAME% reads the VM's HOSTNAME environment variable; the wazero test
-// host passes no environment yet, so this runs natively only.
-func TestHostnameNative(t *testing.T) {
-	checkLines(t, runNative(t, pluginConfig(textSink("%HOSTNAME%")), upstreamGet(200, 0)), map[int]string{0: testHostname})
-}
-
 // A stream that ended without a response (a reset before any reply): the
 // wazero host always produces a response, so this runs natively only; the
 // formatter's own tests cover the same rules.

@@ -30,11 +30,16 @@ func accessLogWasm(tb testing.TB) string {
 	return wasmPath
 }
 
+// wasmVMEnv is the VM environment Envoy gives the module when the
+// translator sets vm_config.environment_variables.host_env_keys: ["HOSTNAME"]
+// and the pod's HOSTNAME is testHostname.
+var wasmVMEnv = map[string]string{hostnameEnv: testHostname}
+
 // newWasmVM starts one VM; each case starts its own plugin (root context)
 // in it, as Envoy does for plugins that share a VM.
 func newWasmVM(t testing.TB) (*wasmtest.Host, *wasmtest.VM) {
 	h := wasmtest.NewHost()
-	vm, err := h.NewVM(accessLogWasm(t), wasmtest.VMConfig{ID: "accesslog"})
+	vm, err := h.NewVM(accessLogWasm(t), wasmtest.VMConfig{ID: "accesslog", Env: wasmVMEnv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +104,16 @@ func TestSeedSampleWasm(t *testing.T) {
 	}
 	req, up := wasmRequest(rateLimitedGet())
 	checkSeedSample(t, wasmResult(t, p.Do(req, up)))
+}
+
+// Without host_env_keys the VM has no HOSTNAME: %HOSTNAME% is missing,
+// "-" in text and null when it is a JSON value of its own.
+func TestHostnameUnsetWasm(t *testing.T) {
+	h := wasmtest.NewHost()
+	p := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", VMID: "accesslog",
+		Configuration: pluginConfig(textSink("host=%HOSTNAME%"), jsonSink(`{"host":"%HOSTNAME%"}`))})
+	req, up := wasmRequest(upstreamGet(200, 0))
+	checkLines(t, wasmResult(t, p.Do(req, up)), map[int]string{0: "host=-", 1: `{"host":null}`})
 }
 
 func TestStartFailuresWasm(t *testing.T) {
@@ -190,7 +205,7 @@ func TestSeedRateLimitChainWasm(t *testing.T) {
 	limiter := h.MustStart(t, rl, wasmtest.Config{Name: "ratelimit", VMID: "ratelimit", Configuration: []byte(
 		`{"policies":{"default/ratelimit":{"tokenBucket":{"maxTokens":3,"tokensPerFill":3,"fillInterval":"60s"}}},` +
 			`"routes":{"default/ollama/rule-0":"default/ratelimit"}}`)})
-	logger := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", VMID: "accesslog",
+	logger := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", VMID: "accesslog", VMEnv: wasmVMEnv,
 		Configuration: pluginConfig(jsonSink(seedJSONFormat))})
 	chain := wasmtest.NewChain(logger, limiter)
 	curl := wasmtest.Request{Authority: "ollama", Path: "/", Headers: [][2]string{

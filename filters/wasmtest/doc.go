@@ -65,6 +65,18 @@
 //     every VM of the Host. Shared queues, metrics (define, increment,
 //     record, get) likewise.
 //
+//   - Environment: VMConfig.Env (Config.VMEnv) is the module's WASI
+//     environ (environ_get, what os.Getenv reads), as Envoy exposes
+//     vm_config.environment_variables: pass the values Envoy would resolve
+//     (host_env_keys read from the Envoy process, plus key_values); the
+//     test process's own environment never leaks in. Env belongs to the VM:
+//     plugins started in one VM (VM.Start) see the environment it was
+//     created with. Envoy 1.33 keys VMs by (vm_id, configuration, code)
+//     without the environment, so a plugin differing only in env reuses the
+//     first one's VM there (a later Envoy puts env in the key and makes a
+//     new VM): keep environment_variables identical for every plugin of one
+//     module, as wasp's translator does.
+//
 //   - Time: the Host clock (Now, Advance) drives WASI clock_time_get,
 //     proxy_get_current_time_nanoseconds and ticks.
 //

@@ -14,6 +14,9 @@ type Config struct {
 	// VMID and VMConfig are vm_config.vm_id and vm_config.configuration.
 	VMID     string
 	VMConfig []byte
+	// VMEnv is the VM's environment (VMConfig.Env): what Envoy's
+	// vm_config.environment_variables gives the module.
+	VMEnv map[string]string
 	// Configuration is the plugin configuration, read by proxy_on_configure.
 	Configuration []byte
 }
@@ -39,7 +42,7 @@ type Plugin struct {
 // proxy_on_configure with the plugin configuration). A failure is a
 // *StartError carrying the guest's log lines.
 func (h *Host) Start(wasmPath string, cfg Config) (*Plugin, error) {
-	vm, err := h.NewVM(wasmPath, VMConfig{ID: cfg.VMID, Configuration: cfg.VMConfig})
+	vm, err := h.NewVM(wasmPath, VMConfig{ID: cfg.VMID, Configuration: cfg.VMConfig, Env: cfg.VMEnv})
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +68,12 @@ func (h *Host) MustStart(tb testing.TB, wasmPath string, cfg Config) *Plugin {
 
 // Start creates a root context for cfg in this VM (plugins with identical VM
 // configuration share a VM in Envoy, each with its own root context) and runs
-// proxy_on_vm_start and proxy_on_configure in it. cfg.VMID and cfg.VMConfig
-// are ignored: they are the VM's.
+// proxy_on_vm_start and proxy_on_configure in it. cfg.VMID, cfg.VMConfig
+// and cfg.VMEnv are ignored: they are the VM's.
 func (vm *VM) Start(cfg Config) (*Plugin, error) {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	cfg.VMID, cfg.VMConfig = vm.cfg.ID, vm.cfg.Configuration
+	cfg.VMID, cfg.VMConfig, cfg.VMEnv = vm.cfg.ID, vm.cfg.Configuration, vm.cfg.Env
 	p := &Plugin{vm: vm, cfg: cfg, id: vm.newContextID()}
 	p.self.plugins = []*Plugin{p}
 	vm.plugins[p.id] = p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sync"
 
@@ -20,6 +21,14 @@ type VMConfig struct {
 	ID string
 	// Configuration is vm_config.configuration, read by proxy_on_vm_start.
 	Configuration []byte
+	// Env is the VM's environment (what os.Getenv reads in the module),
+	// exposed through WASI environ_get as Envoy exposes
+	// vm_config.environment_variables: the values of host_env_keys taken
+	// from the Envoy process plus key_values. Pass the resolved values
+	// here (wasmtest never reads the test process's environment). Every
+	// plugin started in the VM sees this environment (see the package
+	// documentation on Envoy's VM key).
+	Env map[string]string
 }
 
 // vmPhase is where a VM is in its life, for Envoy's start-time restriction.
@@ -81,6 +90,7 @@ func (h *Host) NewVM(wasmPath string, cfg VMConfig) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Env = maps.Clone(cfg.Env) // the caller may reuse its map
 	vm := &VM{
 		host:          h,
 		cfg:           cfg,
@@ -106,6 +116,7 @@ func (h *Host) NewVM(wasmPath string, cfg VMConfig) (*VM, error) {
 		}, 1).
 		WithNanotime(h.monotonicNanos, 1).
 		WithRandSource(seed)
+	modCfg = withEnv(modCfg, cfg.Env)
 	mod, err := rt.InstantiateModule(vm.ctx, cm.mod, modCfg)
 	if err != nil {
 		return nil, fmt.Errorf("wasmtest: instantiating %s: %w", wasmPath, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -45,14 +46,43 @@ func (s *wasmState) vm(name string) (*wasmv3.VmConfig, error) {
 		Runtime: WasmRuntime,
 		Code:    code,
 	}
-	if len(m.HostEnvKeys) > 0 || len(m.Env) > 0 {
-		vm.EnvironmentVariables = &wasmv3.EnvironmentVariables{HostEnvKeys: m.HostEnvKeys, KeyValues: m.Env}
+	if keys := s.hostEnvKeys(m); len(keys) > 0 || len(m.Env) > 0 {
+		vm.EnvironmentVariables = &wasmv3.EnvironmentVariables{HostEnvKeys: keys, KeyValues: m.Env}
 	}
 	if err := vm.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("wasm module %s: %w", name, err)
 	}
 	s.vmConfig[name] = vm
 	return vm, nil
+}
+
+// accessLogHostEnvKey is the Envoy process's environment variable the
+// access-log filter prints for %HOSTNAME% (the pod name in a pod, which is
+// what Envoy's own %HOSTNAME% prints there). A Wasm VM sees only the host
+// variables its vm_config lists in host_env_keys.
+const accessLogHostEnvKey = "HOSTNAME"
+
+// hostEnvKeys is the module's host_env_keys: the IR's, plus HOSTNAME when
+// the module holds the built-in access-log filter and nothing provides it
+// yet (a key_values HOSTNAME wins: Envoy refuses a key set both ways). It
+// depends on the module alone, so every plugin of the module gets the same
+// vm_config and shares its VM.
+func (s *wasmState) hostEnvKeys(m *ir.WasmModule) []string {
+	keys := m.HostEnvKeys
+	if !s.holdsAccessLog(m.Name) || slices.Contains(keys, accessLogHostEnvKey) {
+		return keys
+	}
+	if _, set := m.Env[accessLogHostEnvKey]; set {
+		return keys
+	}
+	return append(slices.Clip(keys), accessLogHostEnvKey) // never write into the IR's array
+}
+
+// holdsAccessLog says whether module is the code of the built-in access-log
+// filter.
+func (s *wasmState) holdsAccessLog(module string) bool {
+	f := s.filters[ir.FilterAccessLog]
+	return f != nil && f.Custom == nil && f.Module == module
 }
 
 func (s *wasmState) codeSource(m *ir.WasmModule) (*corev3.AsyncDataSource, error) {
