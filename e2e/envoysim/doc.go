@@ -27,7 +27,15 @@
 //     and the plugin and VM configuration taken from the xDS; plugins with
 //     the same (vm_id, vm configuration, code) share one VM, as in Envoy;
 //   - honours per-route enable/disable (HTTP filter disabled: true, route or
-//     virtual host typed_per_filter_config FilterConfig);
+//     virtual host typed_per_filter_config FilterConfig), decided once, on
+//     the route matched when the request arrives, as Envoy does when it
+//     creates the stream's filter chain;
+//   - models the route cache: when a filter changed the request headers
+//     (ABI 0.2.1 clears the cache on any change), the router selects the
+//     route again on the headers it received and routes by it (cluster,
+//     rewrites, timeout); Exchange.Route and the native %ROUTE_NAME% are
+//     then the re-selected route, Exchange.InitialRoute the one the chain
+//     was built on (reselect.go);
 //   - runs the request through the chain and renders each native file
 //     access logger's line (text or JSON format, CEL filter-state
 //     conditions, status/flag/header/and/or filters) from the exchange's
@@ -41,8 +49,11 @@
 // Not modelled: TLS, HTTP/2 specifics, the RBAC filters, retries and
 // request mirrors (ignored: they do not change what the client sees here),
 // load-balancing policies other than a seeded weighted-cluster pick and the
-// first healthy endpoint, route re-selection after a filter changes
-// headers, vm_config host_env_keys, x-forwarded-for, and response flags a
-// Wasm filter could read (it sees none: response.flags is 0, as wasmtest
+// first healthy endpoint, properties that change during a stream (Wasm
+// filters read xds.route_name and xds.cluster_name of the initial route
+// throughout, on_log included, where Envoy's on_log would read the route
+// the router re-selected: wasmtest takes fixed properties), vm_config
+// host_env_keys, x-forwarded-for, and response flags a Wasm filter could
+// read (it sees none: response.flags is 0, as wasmtest
 // reports it).
 package envoysim

@@ -241,7 +241,14 @@ type Upstream func(*UpstreamCall) *wasmtest.Response
 // Exchange is the outcome of one request.
 type Exchange struct {
 	Listener, FilterChain, RouteConfig, VirtualHost, Route string
-	Action                                                 *Action
+	// InitialRoute is the route matched when the request arrived: the
+	// filter chain was created on it (per-route enable/disable) and the
+	// Wasm filters read it as xds.route_name. Route is the router's route:
+	// another one when a filter changed the request headers and the route
+	// cache was cleared (see reselect.go); it names the access log's
+	// %ROUTE_NAME%, and VirtualHost, Action and Cluster follow it.
+	InitialRoute string
+	Action       *Action
 	// Cluster is the cluster the route picked (property xds.cluster_name);
 	// Endpoint is the host the router sent the request to ("" if the
 	// request never got there, e.g. a Wasm local reply).
@@ -327,7 +334,7 @@ func (p *Proxy) Do(req Request, upstream Upstream) (*Exchange, error) {
 			return &wasmtest.Response{Status: 404}
 		}
 	} else {
-		ex.Route = route.GetName()
+		ex.Route, ex.InitialRoute = route.GetName(), route.GetName()
 		props["xds.route_name"] = wasmtest.PropString(route.GetName())
 		props["xds.virtual_host_name"] = wasmtest.PropString(vh.GetName())
 		if ex.Action, err = actionOf(route, hr); err != nil {
@@ -354,10 +361,15 @@ func (p *Proxy) Do(req Request, upstream Upstream) (*Exchange, error) {
 		Method: hr.method, Path: hr.path, Authority: hr.authority, Scheme: hr.scheme,
 		Headers: hr.headers, Body: req.Body, Properties: props,
 	}
+	var reselectErr error
+	router = p.reselectingRouter(ex, req, upstream, rt, rc, hr, route, router, &reselectErr)
 	if len(running) == 0 {
 		ex.Result = noFilters(wreq, router)
 	} else {
 		ex.Result = wasmtest.NewChain(running...).Do(wreq, router)
+	}
+	if reselectErr != nil {
+		return nil, fmt.Errorf("route re-selected after a filter changed the request headers: %w", reselectErr)
 	}
 	for _, fl := range rt.loggers {
 		line, ok, err := fl.render(ex, hr, src, dst, start, int64(len(req.Body)))
