@@ -33,9 +33,10 @@
 //   - models the route cache: when a filter changed the request headers
 //     (ABI 0.2.1 clears the cache on any change), the router selects the
 //     route again on the headers it received and routes by it (cluster,
-//     rewrites, timeout); Exchange.Route and the native %ROUTE_NAME% are
-//     then the re-selected route, Exchange.InitialRoute the one the chain
-//     was built on (reselect.go);
+//     rewrites, timeout); Exchange.Route, the native %ROUTE_NAME% and the
+//     xds.route_name / xds.cluster_name a Wasm filter reads after the
+//     router (response callbacks, on_log) are then the re-selected route's,
+//     Exchange.InitialRoute the one the chain was built on (reselect.go);
 //   - runs the request through the chain and renders each native file
 //     access logger's line (text or JSON format, CEL filter-state
 //     conditions, status/flag/header/and/or filters) from the exchange's
@@ -49,11 +50,12 @@
 // Not modelled: TLS, HTTP/2 specifics, the RBAC filters, retries and
 // request mirrors (ignored: they do not change what the client sees here),
 // load-balancing policies other than a seeded weighted-cluster pick and the
-// first healthy endpoint, properties that change during a stream (Wasm
-// filters read xds.route_name and xds.cluster_name of the initial route
-// throughout, on_log included, where Envoy's on_log would read the route
-// the router re-selected: wasmtest takes fixed properties), vm_config
-// host_env_keys, x-forwarded-for, and response flags a Wasm filter could
-// read (it sees none: response.flags is 0, as wasmtest
+// first healthy endpoint, x-forwarded-for, and response flags a Wasm
+// filter could read (it sees none: response.flags is 0, as wasmtest
 // reports it).
+//
+// vm_config.environment_variables reach the module as its WASI environ:
+// key_values as given, host_env_keys from Options.HostEnv (the simulated
+// Envoy process environment; a key missing there is dropped, as Envoy
+// does).
 package envoysim

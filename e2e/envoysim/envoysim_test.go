@@ -131,6 +131,12 @@ func translate(t *testing.T, p *ir.Proxy, opts translator.Options) *Resources {
 
 func newProxy(t *testing.T, res *Resources, srv *httptest.Server) *Proxy {
 	t.Helper()
+	return newProxyWith(t, res, srv, Options{Seed: 1})
+}
+
+// newProxyWith is newProxy with options (Fetcher is filled in).
+func newProxyWith(t *testing.T, res *Resources, srv *httptest.Server, opts Options) *Proxy {
+	t.Helper()
 	hello, err := wasmtest.BuildPackage(helloPackage)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +146,8 @@ func newProxy(t *testing.T, res *Resources, srv *httptest.Server) *Proxy {
 		Dir:        t.TempDir(),
 		LocalFiles: map[string]string{"/etc/wasp/filters/demo.wasm": hello},
 	}
-	p, err := New(context.Background(), res, Options{Fetcher: f, Seed: 1})
+	opts.Fetcher = f
+	p, err := New(context.Background(), res, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

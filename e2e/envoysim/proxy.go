@@ -33,6 +33,10 @@ type Options struct {
 	Fetcher *Fetcher
 	// Seed makes request ids and weighted-cluster picks reproducible.
 	Seed uint64
+	// HostEnv is the Envoy process environment: the values a Wasm VM's
+	// vm_config.environment_variables.host_env_keys read. A key it lacks
+	// is left out of the VM's environment, as Envoy does.
+	HostEnv map[string]string
 }
 
 // Proxy is one Envoy proxy running a node's xDS resources.
@@ -44,6 +48,7 @@ type Proxy struct {
 	vms      map[string]*wasmtest.VM
 	mu       sync.Mutex
 	rng      *rand.Rand
+	hostEnv  map[string]string
 }
 
 // hcmRuntime is one HTTP connection manager with its plugins started.
@@ -66,7 +71,7 @@ func New(ctx context.Context, res *Resources, opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{ix: ix, host: opts.Host, hcms: map[string]*hcmRuntime{}, vms: map[string]*wasmtest.VM{},
-		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))}
+		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), hostEnv: opts.HostEnv}
 	if p.host == nil {
 		p.host, p.ownsHost = wasmtest.NewHost(), true
 	}
@@ -159,9 +164,13 @@ func (p *Proxy) startPlugin(ctx context.Context, filterName string, disabled boo
 		h.Write(part)
 	}
 	key := hex.EncodeToString(h.Sum(nil))
+	env, err := vmEnv(vmc.GetEnvironmentVariables(), p.hostEnv)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: %w", cfg.GetName(), err)
+	}
 	vm, ok := p.vms[key]
 	if !ok {
-		vm, err = p.host.NewVM(path, wasmtest.VMConfig{ID: vmc.GetVmId(), Configuration: vmConf})
+		vm, err = p.host.NewVM(path, wasmtest.VMConfig{ID: vmc.GetVmId(), Configuration: vmConf, Env: env})
 		if err != nil {
 			return nil, fmt.Errorf("starting the VM for %s: %w", source, err)
 		}
@@ -243,10 +252,12 @@ type Exchange struct {
 	Listener, FilterChain, RouteConfig, VirtualHost, Route string
 	// InitialRoute is the route matched when the request arrived: the
 	// filter chain was created on it (per-route enable/disable) and the
-	// Wasm filters read it as xds.route_name. Route is the router's route:
-	// another one when a filter changed the request headers and the route
-	// cache was cleared (see reselect.go); it names the access log's
-	// %ROUTE_NAME%, and VirtualHost, Action and Cluster follow it.
+	// Wasm filters read it as xds.route_name until the router runs. Route
+	// is the router's route: another one when a filter changed the request
+	// headers and the route cache was cleared (see reselect.go); it names
+	// the access log's %ROUTE_NAME% and the xds.route_name Wasm filters
+	// read after the router (on_log included), and VirtualHost, Action and
+	// Cluster follow it.
 	InitialRoute string
 	Action       *Action
 	// Cluster is the cluster the route picked (property xds.cluster_name);

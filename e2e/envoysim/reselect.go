@@ -99,6 +99,7 @@ func (p *Proxy) reselectingRouter(ex *Exchange, req Request, upstream Upstream, 
 		}
 		ex.VirtualHost, ex.Route, ex.Action, ex.Cluster, ex.Endpoint = "", "", nil, "", ""
 		if route == nil {
+			setRouteProperties(u, ex)
 			ex.ResponseFlags = "NR"
 			return &wasmtest.Response{Status: 404}
 		}
@@ -113,6 +114,27 @@ func (p *Proxy) reselectingRouter(ex *Exchange, req Request, upstream Upstream, 
 			*errp = err
 			return &wasmtest.Response{Status: 500}
 		}
+		setRouteProperties(u, ex)
 		return next(u)
+	}
+}
+
+// setRouteProperties stores the re-selected route in the stream's
+// properties, as Envoy's router stores it in the stream info: a Wasm
+// filter reading xds.* later (response callbacks, proxy_on_log) sees the
+// new route, virtual host and cluster. Empty names (no route, or a direct
+// response without a cluster) delete the property, as Envoy then has none
+// to report.
+func setRouteProperties(u *wasmtest.UpstreamRequest, ex *Exchange) {
+	for _, kv := range [][2]string{
+		{"xds.route_name", ex.Route},
+		{"xds.virtual_host_name", ex.VirtualHost},
+		{"xds.cluster_name", ex.Cluster},
+	} {
+		var v []byte
+		if kv[1] != "" {
+			v = wasmtest.PropString(kv[1])
+		}
+		u.SetProperty(kv[0], v)
 	}
 }

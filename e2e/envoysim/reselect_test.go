@@ -135,9 +135,9 @@ func TestWasmRouteCacheReselect(t *testing.T) {
 	if want := newRoute + " default/new:80\n"; line != want {
 		t.Errorf("native access log line %q, want %q", line, want)
 	}
-	// The accesslog Wasm filter's JSON line is not checked for the route:
-	// wasmtest hands the filters fixed properties, so its on_log still
-	// reads the initial xds.route_name (see doc.go: not modelled).
+	// The accesslog Wasm filter's own line: its on_log reads xds.route_name
+	// and xds.cluster_name from the stream info the router updated, so it
+	// names the new route too.
 	var wasmLine map[string]any
 	for _, l := range ex.AccessLog {
 		if l.Path == "/dev/stdout" {
@@ -146,8 +146,8 @@ func TestWasmRouteCacheReselect(t *testing.T) {
 			}
 		}
 	}
-	if wasmLine["response_code"] != float64(200) {
-		t.Errorf("accesslog filter line %v", wasmLine)
+	if wasmLine["response_code"] != float64(200) || wasmLine["route_name"] != newRoute || wasmLine["upstream_cluster"] != "default/new:80" {
+		t.Errorf("accesslog filter line %v, want route %s via default/new:80", wasmLine, newRoute)
 	}
 
 	// The rate limit filter ran before transform, on /old: /old's bucket

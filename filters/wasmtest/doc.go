@@ -59,7 +59,10 @@
 //     (Host.SetProperty), filter state "wasm.<name>", then defaults for
 //     source.* / destination.* / connection.mtls. Encodings: see Prop*.
 //     proxy_set_property stores filter state under "wasm.<path>"
-//     (Result.FilterState).
+//     (Result.FilterState). The upstream handler, standing in for the
+//     router, may change request properties with UpstreamRequest.SetProperty
+//     (Envoy's router stores a re-selected route in the stream info): reads
+//     after that, proxy_on_log included, see the new value.
 //
 //   - Shared data: Envoy's CAS semantics, namespaced by vm_id, shared by
 //     every VM of the Host. Shared queues, metrics (define, increment,
@@ -104,7 +107,9 @@
 // # Not modelled
 //
 // gRPC callouts (proxy_grpc_* return Unimplemented), L4 (network) filters,
-// metadata callbacks, route re-selection after a header change, and
+// metadata callbacks, route re-selection after a header change (an
+// upstream handler that routes may do it and record the new route with
+// UpstreamRequest.SetProperty), and
 // Envoy's own headers (x-request-id, x-forwarded-*): pass them in the
 // request if a filter needs them.
 //

@@ -307,7 +307,7 @@ func (x *exchange) sink(d direction, ev event) {
 
 func (x *exchange) routerReceive(ev event) {
 	if x.upstreamReq == nil {
-		x.upstreamReq = &UpstreamRequest{}
+		x.upstreamReq = &UpstreamRequest{s: x.s}
 	}
 	u := x.upstreamReq
 	switch ev.kind {

@@ -91,6 +91,30 @@ type UpstreamRequest struct {
 	Trailers [][2]string
 	// Chunks is how many body chunks reached upstream.
 	Chunks int
+
+	s *stream // the exchange's stream, for SetProperty
+}
+
+// SetProperty sets a request property (dotted path, Envoy's encoding, see
+// Prop*) for the rest of the stream: proxy_get_property calls after the
+// upstream answered (response callbacks, proxy_on_log) read the new value.
+// It is the router's write to the stream info: when Envoy re-selects the
+// route after a filter cleared the route cache, the router stores the new
+// route, so a filter's on_log reads the new xds.route_name and
+// xds.cluster_name. Like Request.Properties, the value wins over computed
+// ones. A nil value deletes the property.
+func (u *UpstreamRequest) SetProperty(path string, value []byte) {
+	if u.s == nil {
+		return
+	}
+	if value == nil {
+		delete(u.s.props, propertyKey(path))
+		return
+	}
+	if u.s.props == nil {
+		u.s.props = map[string][]byte{}
+	}
+	u.s.props[propertyKey(path)] = value
 }
 
 // Header returns the first value of the header (case-insensitive), "" if

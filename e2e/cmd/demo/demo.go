@@ -38,6 +38,14 @@ var gateways = []gateway{
 	{"istio-system", "istio-gateway", hasText("app.example.com")},
 }
 
+// podSuffix is what a Deployment appends to a pod's name (ReplicaSet hash,
+// random suffix), fixed so that the demo prints the same every run.
+const podSuffix = "-5d8f7c9b6-q4x2z"
+
+// podName is the name of the proxy pod the Gateway's Deployment would run:
+// Envoy's HOSTNAME there.
+func podName(g gateway) string { return g.name + podSuffix }
+
 func hasText(s string) func(*envoysim.Resources) bool {
 	return func(r *envoysim.Resources) bool {
 		return strings.Contains(fmt.Sprint(r.Listeners)+fmt.Sprint(r.Routes), s)
@@ -128,7 +136,10 @@ func (d *demo) run() error {
 		printSummary(d.out, res)
 		fetcher := &envoysim.Fetcher{Resolve: d.resolve(res), Dir: d.tmp}
 		// Each proxy is its own Envoy (its own Host: shared data, clock).
-		sim, err := envoysim.New(d.ctx, res, envoysim.Options{Fetcher: fetcher, Seed: 1})
+		// Its environment holds HOSTNAME, the pod name, as in a pod: an
+		// access log's %HOSTNAME% (host_env_keys) prints it.
+		sim, err := envoysim.New(d.ctx, res, envoysim.Options{Fetcher: fetcher, Seed: 1,
+			HostEnv: map[string]string{"HOSTNAME": podName(g)}})
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", g.ns, g.name, err)
 		}
