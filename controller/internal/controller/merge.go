@@ -31,44 +31,37 @@ func mergeConditions(have []metav1.Condition, want []metav1.Condition, now metav
 // mergeParents replaces wasp's route parent entries with want: entries of
 // other controllers stay, wasp's entries not in want are dropped.
 func mergeParents(have []gwv1.RouteParentStatus, want []gwv1.RouteParentStatus, ctrl gwv1.GatewayController, now metav1.Time) []gwv1.RouteParentStatus {
-	var out []gwv1.RouteParentStatus
-	used := make([]bool, len(want))
-	for _, h := range have {
-		if h.ControllerName != ctrl {
-			out = append(out, h)
-			continue
-		}
-		for i, w := range want {
-			if !used[i] && reflect.DeepEqual(normParent(h.ParentRef), normParent(w.ParentRef)) {
-				used[i] = true
-				h.Conditions = mergeConditions(h.Conditions, w.Conditions, now)
-				out = append(out, h)
-				break
-			}
-		}
-	}
-	for i, w := range want {
-		if !used[i] {
-			w.Conditions = mergeConditions(nil, w.Conditions, now)
-			out = append(out, w)
-		}
-	}
-	return out
+	return mergeEntries(have, want, ctrl, now, func(e *gwv1.RouteParentStatus) (gwv1.GatewayController, gwv1.ParentReference, *[]metav1.Condition) {
+		return e.ControllerName, e.ParentRef, &e.Conditions
+	})
 }
 
 // mergeAncestors is mergeParents for policy ancestors.
 func mergeAncestors(have []gwv1.PolicyAncestorStatus, want []gwv1.PolicyAncestorStatus, ctrl gwv1.GatewayController, now metav1.Time) []gwv1.PolicyAncestorStatus {
-	var out []gwv1.PolicyAncestorStatus
+	return mergeEntries(have, want, ctrl, now, func(e *gwv1.PolicyAncestorStatus) (gwv1.GatewayController, gwv1.ParentReference, *[]metav1.Condition) {
+		return e.ControllerName, e.AncestorRef, &e.Conditions
+	})
+}
+
+// mergeEntries merges per-parent status entries (route parents, policy
+// ancestors): entries of other controllers stay as they are, wasp's entries
+// matching a wanted reference get their conditions merged, wasp's others are
+// dropped, and wanted entries not yet present are appended. fields exposes an
+// entry's controller, reference and conditions.
+func mergeEntries[E any](have, want []E, ctrl gwv1.GatewayController, now metav1.Time, fields func(*E) (gwv1.GatewayController, gwv1.ParentReference, *[]metav1.Condition)) []E {
+	var out []E
 	used := make([]bool, len(want))
 	for _, h := range have {
-		if h.ControllerName != ctrl {
+		owner, ref, conds := fields(&h)
+		if owner != ctrl {
 			out = append(out, h)
 			continue
 		}
-		for i, w := range want {
-			if !used[i] && reflect.DeepEqual(normParent(h.AncestorRef), normParent(w.AncestorRef)) {
+		for i := range want {
+			_, wref, wconds := fields(&want[i])
+			if !used[i] && reflect.DeepEqual(normParent(ref), normParent(wref)) {
 				used[i] = true
-				h.Conditions = mergeConditions(h.Conditions, w.Conditions, now)
+				*conds = mergeConditions(*conds, *wconds, now)
 				out = append(out, h)
 				break
 			}
@@ -76,7 +69,8 @@ func mergeAncestors(have []gwv1.PolicyAncestorStatus, want []gwv1.PolicyAncestor
 	}
 	for i, w := range want {
 		if !used[i] {
-			w.Conditions = mergeConditions(nil, w.Conditions, now)
+			_, _, conds := fields(&w)
+			*conds = mergeConditions(nil, *conds, now)
 			out = append(out, w)
 		}
 	}
