@@ -289,6 +289,12 @@ func (in *Installation) startController(ctx context.Context, o InstallOptions, l
 	if err != nil {
 		return err
 	}
+	return waitReady(ctx, in.Controller, la)
+}
+
+// waitReady waits for the controller's /readyz, failing early with its
+// output when the process exits first.
+func waitReady(ctx context.Context, p *Process, la LocalAddresses) error {
 	if la.Health == "" {
 		return errors.New("the chart passes no health address flag")
 	}
@@ -300,16 +306,53 @@ func (in *Installation) startController(ctx context.Context, o InstallOptions, l
 		select {
 		case err := <-done:
 			if err != nil {
-				return fmt.Errorf("controller not ready: %w\n%s", err, in.Controller.Output())
+				return fmt.Errorf("controller not ready: %w\n%s", err, p.Output())
 			}
 			return nil
 		case <-time.After(500 * time.Millisecond):
-			if exited, werr := in.Controller.Exited(); exited {
+			if exited, werr := p.Exited(); exited {
 				cancel()
-				return fmt.Errorf("controller exited (%v):\n%s", werr, in.Controller.Output())
+				return fmt.Errorf("controller exited (%v):\n%s", werr, p.Output())
 			}
 		}
 	}
+}
+
+// StartRendered starts a second controller process with exactly the args
+// of rendered's controller Deployment (listen addresses moved to free
+// loopback ports, nothing dropped or renamed) against the installation's
+// API server, as the chart's ServiceAccount, and waits until it is ready.
+// The caller stops the returned process.
+func (in *Installation) StartRendered(ctx context.Context, rendered []byte, dir string) (*Process, error) {
+	chartArgs, err := ControllerArgs(rendered)
+	if err != nil {
+		return nil, err
+	}
+	args, la, err := Localize(chartArgs)
+	if err != nil {
+		return nil, err
+	}
+	saName, err := in.chartServiceAccount()
+	if err != nil {
+		return nil, err
+	}
+	kc, err := in.API.ServiceAccountKubeconfig(ctx, ReleaseNamespace, saName, tokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	kcPath := filepath.Join(dir, "controller.kubeconfig")
+	if err := os.WriteFile(kcPath, kc, 0o600); err != nil {
+		return nil, err
+	}
+	p, err := Start(in.Bin, args, []string{"KUBECONFIG=" + kcPath, "POD_NAMESPACE=" + ReleaseNamespace}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitReady(ctx, p, la); err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	return p, nil
 }
 
 // chartService returns the controller's Service from the seed render.

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"wasp.dev/controller/internal/controller"
@@ -68,14 +66,17 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	wasmMaxModule := fs.Int64("wasm-max-module-bytes", wasmsource.DefaultMaxModuleBytes, "largest WasmFilter module accepted (TooLarge past it)")
 	proxyImage := fs.String("proxy-image", deploy.DefaultImage, "Envoy image of the proxies (GatewayParameters override it)")
 	waspImage := fs.String("wasp-image", deploy.DefaultWaspImage, "this binary's image, run as `wasp sds` in ingress pods with the Istio integration")
-	zapOpts := zap.Options{Development: false}
-	zapOpts.BindFlags(fs)
+	var lf logFlags
+	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(stderr)))
+	slogger, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wasp controller: %v\n", err)
+		return 2
+	}
 	log := ctrl.Log.WithName("wasp")
-	slogger := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	wasm, err := wasmserver.Load(*wasmDir)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"wasp.dev/xds/sds"
 )
@@ -18,10 +17,17 @@ func runSDS(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o sds.Options
 	o.RegisterFlags(fs)
+	var lf logFlags
+	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	logger, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wasp sds: %v\n", err)
+		return 2
+	}
+	o.Logger = logger
 	if err := sds.Run(ctx, o); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "wasp sds: %v\n", err)
 		return 1
