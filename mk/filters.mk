@@ -34,6 +34,7 @@ endef
 
 wasm: ## build every filter under filters/ to filters/dist/<name>.wasm
 	@mkdir -p $(FILTERS_DIST)
+	@rm -f $(FILTERS_DIST)/*.wasm # a module that is gone must not be embedded
 	@$(filter_mains) | while read -r pkg dir; do \
 		name=$$(basename "$$dir"); \
 		echo "wasm  $(FILTERS_DIST)/$$name.wasm  <- $$pkg"; \

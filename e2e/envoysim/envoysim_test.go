@@ -31,11 +31,10 @@ const goldenDir = "../../xds/translator/testdata"
 // resolves it to the test's HTTP server, as cluster DNS would.
 const codeHost = "wasp-controller.wasp-system.svc:8082"
 
-// filterPackages are the filters the golden cases use, by module name.
+// filterPackages are the modules the golden cases use, by module name:
+// the built-in filters are one module.
 var filterPackages = map[string]string{
-	"accesslog": "../../filters/accesslog",
-	"ratelimit": "../../filters/ratelimit",
-	"transform": "../../filters/transform",
+	"builtin": "../../filters/builtin",
 }
 
 // customModule is the code server's name for the module that stands in for

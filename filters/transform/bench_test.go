@@ -1,4 +1,4 @@
-package main
+package transform
 
 import (
 	"fmt"
@@ -118,10 +118,10 @@ func BenchmarkNativeJSONBody4KiB(b *testing.B) {
 }
 
 func benchWasm(b *testing.B, policyJSON string, headers [][2]string, body string) {
-	wasm := wasmtest.Build(b, ".")
+	wasm := wasmtest.Build(b, "../builtin")
 	host := wasmtest.NewHost()
 	defer host.Close()
-	p := host.MustStart(b, wasm, wasmtest.Config{Name: "transform", VMID: "transform", Configuration: []byte(testConfig(policyJSON))})
+	p := host.MustStart(b, wasm, wasmtest.Config{Name: "transform", RootID: "transform", VMID: "builtin", Configuration: []byte(testConfig(policyJSON))})
 	req := wasmtest.Request{Headers: headers, Properties: map[string][]byte{"xds.route_name": wasmtest.PropString("r1")}}
 	if body != "" {
 		req.Body = []byte(body)

@@ -50,6 +50,7 @@ type VM struct {
 	host     *Host
 	cfg      VMConfig
 	wasmPath string
+	codeSum  [32]byte
 
 	mu    sync.Mutex // serialises guest calls
 	ctx   context.Context
@@ -95,6 +96,7 @@ func (h *Host) NewVM(wasmPath string, cfg VMConfig) (*VM, error) {
 		host:          h,
 		cfg:           cfg,
 		wasmPath:      wasmPath,
+		codeSum:       cm.sum,
 		nextContextID: 1,
 		plugins:       map[uint32]*Plugin{},
 		streams:       map[uint32]*filterCtx{},
