@@ -47,10 +47,10 @@ type Proxy struct {
 	// worker holds the VMs: the simulation is one Envoy worker, and
 	// plugins with the same VM key (vm_id, VM configuration, code) share
 	// one VM in it, as in Envoy.
-	worker *wasmtest.Worker
-	mu       sync.Mutex
-	rng      *rand.Rand
-	hostEnv  map[string]string
+	worker  *wasmtest.Worker
+	mu      sync.Mutex
+	rng     *rand.Rand
+	hostEnv map[string]string
 }
 
 // hcmRuntime is one HTTP connection manager with its plugins started.
