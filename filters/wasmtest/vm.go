@@ -308,3 +308,22 @@ func (vm *VM) pluginsInOrder() []*Plugin {
 	}
 	return out
 }
+
+// GuestMallocs returns the number of heap objects the guest's Go runtime
+// has allocated so far, through the wasp_guest_mallocs export of wasp's
+// bridge (filters/abi); ok is false for a module without it. The difference
+// across a run divided by the requests is the guest allocations per
+// request.
+func (vm *VM) GuestMallocs() (n uint64, ok bool) {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	fn := vm.mod.ExportedFunction("wasp_guest_mallocs")
+	if fn == nil {
+		return 0, false
+	}
+	res, err := fn.Call(vm.ctx)
+	if err != nil || len(res) != 1 {
+		return 0, false
+	}
+	return res[0], true
+}
