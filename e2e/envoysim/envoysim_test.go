@@ -176,6 +176,15 @@ func TestWasmFiltersGolden(t *testing.T) {
 	for _, design := range []translator.WasmAttachment{translator.PluginPerKind, translator.PluginPerPolicy} {
 		t.Run([]string{"PluginPerKind", "PluginPerPolicy"}[design], func(t *testing.T) {
 			p := newProxy(t, translate(t, loadGolden(t, "wasm-filters", sums), translator.Options{WasmAttachment: design}), srv)
+			builtinVMs := 0
+			for _, vm := range p.worker.VMs() {
+				if vm.ID() == "builtin" {
+					builtinVMs++
+				}
+			}
+			if builtinVMs != 1 {
+				t.Fatalf("%d VMs for the built-in module, want one shared by its plugins", builtinVMs)
+			}
 			api := Request{ListenerPort: 8080, Path: "/api/generate", Authority: "ollama"}
 			var statuses []int
 			var last *Exchange
