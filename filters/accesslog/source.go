@@ -49,11 +49,11 @@ type requestSource struct {
 	strings [stringFields]cached[string]
 	start   cached[time.Time]
 	flags   cached[uint64]
-	hdrSize cached[int64]
+	maps    [len(headerMaps)]cached[bool]
 
-	arena []byte // string values of this request
-	num   []byte // a number's bytes, decoded at once
-	pairs []byte // a serialized header map, summed at once
+	arena   []byte                  // string values of this request
+	num     []byte                  // a number's bytes, decoded at once
+	mapBufs [len(headerMaps)][]byte // serialized header maps of this request
 }
 
 type cached[T any] struct {
@@ -77,9 +77,9 @@ const stringFields = int(format.Hostname-format.Protocol) + 1
 // reused: the VM is single-threaded and a source lives only inside
 // proxy_on_log, so reuse saves an allocation per request.
 func (s *requestSource) reset(hostname string, requestEnd, responseStart time.Time) *requestSource {
-	arena, num, pairs := s.arena[:0], s.num[:0], s.pairs[:0]
+	arena, num, mapBufs := s.arena[:0], s.num[:0], s.mapBufs
 	*s = requestSource{hostname: hostname, requestEnd: requestEnd, responseStart: responseStart,
-		arena: arena, num: num, pairs: pairs}
+		arena: arena, num: num, mapBufs: mapBufs}
 	return s
 }
 
@@ -211,33 +211,43 @@ var headerMaps = [...]uint32{
 	format.ResponseTrailer: hostcall.ResponseTrailers,
 }
 
-// Header reads one header with one host call into the arena: formats read
-// a handful of headers, and a get costs less than fetching and decoding the
-// whole map. Envoy's lookup returns the first value, and the format treats
-// an empty one as absent (as Envoy's own formatter does).
+// headerMap fetches a header map once per request (one host call serves
+// every header a format reads: formats like the seed's read five or more,
+// two of them twice for X-ENVOY-ORIGINAL-*?:* fallbacks) into a reused
+// buffer, serialized as the ABI returns it.
+func (s *requestSource) headerMap(kind format.HeaderKind) ([]byte, bool) {
+	ok, _ := s.maps[kind].get(func() (bool, bool) {
+		var st hostcall.Status
+		s.mapBufs[kind], st = hostcall.AppendHeaderPairs(s.mapBufs[kind][:0], headerMaps[kind])
+		return st == hostcall.OK, true
+	})
+	return s.mapBufs[kind], ok
+}
+
+// Header looks a header up in its map. Envoy's lookup returns the first
+// value, and an empty one counts as absent (proxy_get_header_map_value
+// answers NotFound).
 func (s *requestSource) Header(kind format.HeaderKind, name string) (string, bool) {
 	if int(kind) >= len(headerMaps) {
 		return "", false
 	}
-	start := len(s.arena)
-	var st hostcall.Status
-	s.arena, st = hostcall.AppendHeader(s.arena, headerMaps[kind], name)
-	v, ok := s.appended(start, st)
+	m, ok := s.headerMap(kind)
+	if !ok {
+		return "", false
+	}
+	v, ok := hostcall.Lookup(m, name)
 	return v, ok && v != ""
 }
 
 // requestHeaderBytes is Envoy's HeaderMap::byteSize of the request headers:
-// the sum of the names' and values' lengths, read from the serialized map.
+// the sum of the names' and values' lengths.
 func (s *requestSource) requestHeaderBytes() (int64, bool) {
-	return s.hdrSize.get(func() (int64, bool) {
-		var st hostcall.Status
-		s.pairs, st = hostcall.AppendHeaderPairs(s.pairs[:0], hostcall.RequestHeaders)
-		if st != hostcall.OK {
-			return 0, false
-		}
-		_, n, ok := hostcall.PairsSize(s.pairs)
-		return n, ok
-	})
+	m, ok := s.headerMap(format.RequestHeader)
+	if !ok {
+		return 0, false
+	}
+	_, n, ok := hostcall.PairsSize(m)
+	return n, ok
 }
 
 func (s *requestSource) FilterState(key string) (string, bool) {

@@ -10,6 +10,8 @@
 // as the ABI carries it.
 package hostcall
 
+import "unsafe"
+
 // Status is a proxy-wasm ABI status.
 type Status uint32
 
@@ -41,6 +43,29 @@ func PairsSize(pairs []byte) (n int, bytes int64, ok bool) {
 		bytes += int64(le32(pairs[4+8*i:])) + int64(le32(pairs[8+8*i:]))
 	}
 	return n, bytes, true
+}
+
+// Lookup returns the first value of header name in a serialized header map
+// (a view into pairs, valid while pairs is), as proxy_get_header_map_value
+// would: one map fetch serves every header a caller reads.
+func Lookup(pairs []byte, name string) (string, bool) {
+	n, _, ok := PairsSize(pairs)
+	if !ok {
+		return "", false
+	}
+	data := 4 + 8*n
+	for i := 0; i < n; i++ {
+		k, v := int(le32(pairs[4+8*i:])), int(le32(pairs[8+8*i:]))
+		if data+k+1+v+1 > len(pairs) {
+			return "", false
+		}
+		if string(pairs[data:data+k]) == name {
+			val := pairs[data+k+1 : data+k+1+v]
+			return unsafe.String(unsafe.SliceData(val), len(val)), true
+		}
+		data += k + 1 + v + 1
+	}
+	return "", false
 }
 
 func le32(b []byte) uint32 {

@@ -30,3 +30,24 @@ func TestPairsSize(t *testing.T) {
 		t.Fatal("truncated map accepted")
 	}
 }
+
+func TestLookup(t *testing.T) {
+	m := pairs([][2]string{{":method", "GET"}, {"x-a", ""}, {"x-b", "1"}, {"x-b", "2"}})
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{{":method", "GET", true}, {"x-a", "", true}, {"x-b", "1", true}, {"x-c", "", false}} {
+		if got, ok := Lookup(m, c.name); got != c.want || ok != c.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+	// A truncated map never panics, and never answers from past its end.
+	for cut := 0; cut < len(m); cut++ {
+		if v, ok := Lookup(m[:cut], "x-b"); ok && v != "1" {
+			t.Errorf("cut at %d: %q", cut, v)
+		}
+		if _, ok := Lookup(m[:cut], "x-c"); ok {
+			t.Errorf("cut at %d: an absent header answered", cut)
+		}
+	}
+}
