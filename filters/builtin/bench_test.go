@@ -63,13 +63,16 @@ var (
 // scenario is one benchmarked request through a chain of plugins.
 type scenario struct {
 	name    string
-	floor   bool // the hello module instead of the built-in one
+	floor   int // this many hello plugins (the floor) instead of the built-in module
 	plugins []benchPlugin
 	post    bool // a POST with the 4 KiB JSON body
 }
 
 var scenarios = []scenario{
-	{name: "Floor", floor: true},
+	{name: "Floor", floor: 1},
+	// Two hello plugins in one chain: the harness's and the ABI's cost of a
+	// second plugin on the stream, the floor of a two-filter chain.
+	{name: "FloorTwoPlugins", floor: 2},
 	{name: "RateLimit", plugins: []benchPlugin{rateLimitPlugin}},
 	{name: "AccessLog", plugins: []benchPlugin{accessLogPlugin}},
 	{name: "TransformHeaders", plugins: []benchPlugin{transformPlugin}},
@@ -132,7 +135,7 @@ type running struct {
 }
 
 func modulePath(tb testing.TB, floor bool) string {
-	if floor {
+	if floor { // the hello module
 		return wasmtest.Build(tb, "../examples/hello")
 	}
 	return wasmtest.Build(tb, ".")
@@ -142,10 +145,10 @@ func start(tb testing.TB, s scenario) *running {
 	tb.Helper()
 	w := wasmtest.NewHost().NewWorker()
 	tb.Cleanup(w.Close)
-	wasm := modulePath(tb, s.floor)
+	wasm := modulePath(tb, s.floor > 0)
 	var plugins []*wasmtest.Plugin
-	if s.floor {
-		plugins = append(plugins, w.MustStart(tb, wasm, wasmtest.Config{Name: "hello", VMID: "hello"}))
+	for i := range s.floor {
+		plugins = append(plugins, w.MustStart(tb, wasm, wasmtest.Config{Name: "hello-" + strconv.Itoa(i), VMID: "hello"}))
 	}
 	for _, p := range s.plugins {
 		plugins = append(plugins, w.MustStart(tb, wasm, wasmtest.Config{Name: "wasp." + p.rootID, RootID: p.rootID,
@@ -190,6 +193,7 @@ func benchScenario(b *testing.B, name string) {
 }
 
 func BenchmarkBuiltinFloor(b *testing.B)             { benchScenario(b, "Floor") }
+func BenchmarkBuiltinFloorTwoPlugins(b *testing.B)   { benchScenario(b, "FloorTwoPlugins") }
 func BenchmarkBuiltinRateLimit(b *testing.B)         { benchScenario(b, "RateLimit") }
 func BenchmarkBuiltinAccessLog(b *testing.B)         { benchScenario(b, "AccessLog") }
 func BenchmarkBuiltinTransformHeaders(b *testing.B)  { benchScenario(b, "TransformHeaders") }
