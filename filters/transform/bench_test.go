@@ -70,6 +70,7 @@ func benchPlain(b *testing.B, policyJSON string, headers [][2]string, body strin
 	t := compileBench(b, policyJSON)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
 		e, err := t.run(&message{headers: headers, requestHeaders: headers, body: []byte(body), hasBody: body != ""})
 		if err != nil {
@@ -77,6 +78,7 @@ func benchPlain(b *testing.B, policyJSON string, headers [][2]string, body strin
 		}
 		_ = e.applyHeaders(headers)
 	}
+	cpu.report(b)
 }
 
 func BenchmarkPlainHeaders(b *testing.B) { benchPlain(b, benchHeaderPolicy, benchHeaders, "") }
@@ -97,6 +99,7 @@ func benchNative(b *testing.B, policyJSON string, headers [][2]string, body stri
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
 		id := host.InitializeHttpContext()
 		action := host.CallOnRequestHeaders(id, headers, body == "")
@@ -108,6 +111,7 @@ func benchNative(b *testing.B, policyJSON string, headers [][2]string, body stri
 		}
 		host.CompleteHttpContext(id)
 	}
+	cpu.report(b)
 }
 
 func BenchmarkNativeHeaders(b *testing.B) { benchNative(b, benchHeaderPolicy, benchHeaders, "") }
@@ -127,12 +131,14 @@ func benchWasm(b *testing.B, policyJSON string, headers [][2]string, body string
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
 		res := p.Do(req, nil)
 		if res.Upstream == nil || res.LocalReply != nil {
 			b.Fatalf("request did not pass: %+v", res)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkWasmHeaders(b *testing.B) { benchWasm(b, benchHeaderPolicy, benchHeaders, "") }

@@ -23,11 +23,13 @@ var benchOrder = func() []byte {
 func BenchmarkDecodeJSON4KiB(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchOrder)))
+	cpu := startCPU()
 	for b.Loop() {
 		if _, err := DecodeJSON(benchOrder); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkRenderLoop4KiB(b *testing.B) {
@@ -39,11 +41,13 @@ func BenchmarkRenderLoop4KiB(b *testing.B) {
 	in := &Input{JSON: v}
 	var buf []byte
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		if buf, err = tmpl.AppendRender(buf[:0], in, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkRenderHeader(b *testing.B) {
@@ -54,11 +58,13 @@ func BenchmarkRenderHeader(b *testing.B) {
 	in := &Input{Headers: map[string]string{":path": "/v1/orders/42"}}
 	var buf []byte
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		if buf, err = tmpl.AppendRender(buf[:0], in, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 // The filter's path: one JSONDoc reused across requests, header lists rather
@@ -69,11 +75,13 @@ func BenchmarkDecodeJSONDoc4KiB(b *testing.B) {
 	src := string(benchOrder)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(src)))
+	cpu := startCPU()
 	for b.Loop() {
 		if err := doc.Decode(src); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkRenderLoop4KiBDoc(b *testing.B) {
@@ -88,11 +96,13 @@ func BenchmarkRenderLoop4KiBDoc(b *testing.B) {
 	in := &Input{Doc: &doc}
 	var buf []byte
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		if buf, err = tmpl.AppendRender(buf[:0], in, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkRenderHeaderList(b *testing.B) {
@@ -103,9 +113,11 @@ func BenchmarkRenderHeaderList(b *testing.B) {
 	in := &Input{HeaderList: [][2]string{{":method", "GET"}, {":path", "/v1/orders/42"}}}
 	var buf []byte
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		if buf, err = tmpl.AppendRender(buf[:0], in, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }

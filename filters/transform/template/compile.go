@@ -131,7 +131,7 @@ func (c *compiler) forNode(n forNode) execFn {
 	keyVar, valVar := n.keyVar, n.valVar
 	// loop.parent is what "loop" means outside this for: only loop
 	// variables count, not sets or the body.
-	parent := c.local("loop", pos, false)
+	parent := c.parentLoop()
 	c.scopes = append(c.scopes, scope{keyVar: keyVar, valVar: valVar})
 	c.loopDepth = max(c.loopDepth, len(c.scopes))
 	body := c.nodes(n.body)
@@ -157,20 +157,23 @@ func (c *compiler) forNode(n forNode) execFn {
 		f := &r.frames[depth]
 		f.parent = Value{}
 		if parent != nil {
-			f.parent, _ = parent(r)
+			f.parent = parent(r)
 		}
-		stride := 1
-		if it.kind == kindObject {
-			stride = 2
+		isObject := it.kind == kindObject
+		var m members
+		if isObject {
+			m = membersOf(it)
+			f.length = m.n
+		} else {
+			f.length = len(it.list)
 		}
-		f.length = len(it.list) / stride
 		for i := 0; i < f.length; i++ {
 			if err := r.step(pos); err != nil {
 				return err
 			}
 			f.index = i
-			if stride == 2 {
-				f.key, f.val = it.list[2*i], plain(it.list[2*i+1])
+			if isObject {
+				f.key, f.val = stringValue(m.key(i)), plain(m.val(i))
 			} else {
 				f.val = plain(it.list[i])
 			}
@@ -182,59 +185,130 @@ func (c *compiler) forNode(n forNode) execFn {
 	}
 }
 
-// local compiles a read of a loop variable, innermost loop first (and in a
-// loop, its key variable, then its value variable, then "loop"); nil when no
-// enclosing loop defines name.
-func (c *compiler) local(name string, pos int, step bool) evalFn {
-	for d := len(c.scopes) - 1; d >= 0; d-- {
-		s := c.scopes[d]
-		var read func(f *frame) Value
-		switch {
-		case s.keyVar != "" && s.keyVar == name:
-			read = func(f *frame) Value { return f.key }
-		case s.valVar == name:
-			read = func(f *frame) Value { return f.val }
-		case name == "loop":
-			loop := Value{kind: kindLoop, num: uint64(d)}
-			read = func(*frame) Value { return loop }
-		default:
-			continue
-		}
-		return func(r *renderer) (Value, error) {
-			if step {
-				if err := r.step(pos); err != nil {
-					return Value{}, err
-				}
-			}
-			return read(&r.frames[d]), nil
-		}
+// parentLoop reads what "loop" means where a for starts (its
+// loop.parent): an enclosing loop's variable named loop, else undefined
+// (sets and the body do not count).
+func (c *compiler) parentLoop() func(r *renderer) Value {
+	root, depth, _ := c.resolveName("loop")
+	switch root {
+	case rootLoopVal:
+		return func(r *renderer) Value { return r.frames[depth].val }
+	case rootLoopKey:
+		return func(r *renderer) Value { return r.frames[depth].key }
+	case rootLoop:
+		loop := Value{kind: kindLoop, num: uint64(depth)}
+		return func(*renderer) Value { return loop }
 	}
 	return nil
 }
 
-// variable compiles a name at the root of a path: a loop variable, else a
-// set variable once its set has run, else a key of the JSON body.
-func (c *compiler) variable(name string, pos int) evalFn {
-	if f := c.local(name, pos, true); f != nil {
-		return f
+// A path is a variable and the member names after it (user.name,
+// l.sku, loop.is_last), compiled into one closure: in Wasm each closure
+// call costs more than the lookups themselves.
+type pathRoot uint8
+
+const (
+	rootJSON    pathRoot = iota // a key of the JSON body
+	rootSet                     // a set variable once its set has run, else rootJSON
+	rootLoopVal                 // a loop's value variable
+	rootLoopKey                 // a loop's key variable
+	rootLoop                    // a loop's "loop" variable
+)
+
+type segment struct {
+	name  string
+	idx   int       // name as an array index, or -1
+	field loopField // name as a loop member
+}
+
+// path compiles x if it is a variable followed by member names; nil if not.
+func (c *compiler) path(x expr) evalFn {
+	var segs []segment
+	var positions []int // the order old renders counted steps in: outermost first
+	for {
+		m, ok := x.(*memberExpr)
+		if !ok {
+			break
+		}
+		idx := -1
+		if i, err := strconv.Atoi(m.name); err == nil && i >= 0 {
+			idx = i
+		}
+		segs = append(segs, segment{name: m.name, idx: idx, field: loopFieldOf(m.name)})
+		positions = append(positions, m.pos)
+		x = m.x
+	}
+	v, ok := x.(*varExpr)
+	if !ok {
+		return nil
+	}
+	positions = append(positions, v.pos)
+	for i, j := 0, len(segs)-1; i < j; i, j = i+1, j-1 {
+		segs[i], segs[j] = segs[j], segs[i]
+	}
+	root, depth, slot := c.resolveName(v.name)
+	name, steps := v.name, len(positions)
+	return func(r *renderer) (Value, error) {
+		if r.steps+steps > r.lim.MaxSteps {
+			at := positions[r.lim.MaxSteps-r.steps]
+			r.steps = r.lim.MaxSteps + 1
+			return Value{}, r.stepsError(at)
+		}
+		r.steps += steps
+		var v Value
+		switch root {
+		case rootLoopVal:
+			v = r.frames[depth].val
+		case rootLoopKey:
+			v = r.frames[depth].key
+		case rootLoop:
+			v = Value{kind: kindLoop, num: uint64(depth)}
+		case rootSet:
+			if v = r.sets[slot]; v.kind == kindUnset {
+				v = plain(r.root.member(name))
+			}
+		default:
+			v = plain(r.root.member(name))
+		}
+		for i := range segs {
+			s := &segs[i]
+			switch v.kind {
+			case kindObject:
+				v = plain(v.member(s.name))
+			case kindArray:
+				if s.idx >= 0 && s.idx < len(v.list) {
+					v = plain(v.list[s.idx])
+				} else {
+					v = Value{}
+				}
+			case kindLoop:
+				v = r.loopMember(int(v.num), s.field)
+			default:
+				return Value{}, nil
+			}
+		}
+		return v, nil
+	}
+}
+
+// resolveName says what a variable name reads: the innermost enclosing
+// loop's key variable, value variable or "loop", else a set variable, else
+// the JSON body.
+func (c *compiler) resolveName(name string) (root pathRoot, depth, slot int) {
+	for d := len(c.scopes) - 1; d >= 0; d-- {
+		switch s := c.scopes[d]; {
+		case s.keyVar != "" && s.keyVar == name:
+			return rootLoopKey, d, 0
+		case s.valVar == name:
+			return rootLoopVal, d, 0
+		case name == "loop":
+			return rootLoop, d, 0
+		}
 	}
 	if slot, ok := c.slots[name]; ok {
-		return func(r *renderer) (Value, error) {
-			if err := r.step(pos); err != nil {
-				return Value{}, err
-			}
-			if v := r.sets[slot]; v.kind != kindUnset {
-				return v, nil
-			}
-			return plain(r.root.member(name)), nil
-		}
+		return rootSet, 0, slot
 	}
-	return func(r *renderer) (Value, error) {
-		if err := r.step(pos); err != nil {
-			return Value{}, err
-		}
-		return plain(r.root.member(name)), nil
-	}
+	return rootJSON, 0, 0
 }
 
 func literalValue(v any) Value {
@@ -258,8 +332,11 @@ func (c *compiler) expr(x expr) evalFn {
 		v := literalValue(x.v)
 		return func(r *renderer) (Value, error) { return v, r.step(pos) }
 	case *varExpr:
-		return c.variable(x.name, pos)
+		return c.path(x)
 	case *memberExpr:
+		if p := c.path(x); p != nil {
+			return p
+		}
 		obj, name, idx := c.expr(x.x), x.name, -1
 		if i, err := strconv.Atoi(name); err == nil && i >= 0 {
 			idx = i

@@ -253,7 +253,7 @@ func length(_ *renderer, a []Value) (Value, error) {
 	case kindArray:
 		return intValue(int64(len(v.list))), nil
 	case kindObject:
-		return intValue(int64(v.members())), nil
+		return intValue(int64(membersOf(v).n)), nil
 	case kindUndefined, kindNull:
 		return intValue(0), nil
 	}

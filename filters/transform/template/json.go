@@ -2,6 +2,7 @@ package template
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -20,6 +21,7 @@ type JSONDoc struct {
 	s     string
 	i     int
 	stack []Value // members of the containers being decoded
+	opens []open  // the containers being decoded, innermost last
 	tmp   []Value // merge sort buffer for object members
 	vals  slab
 	text  arena
@@ -48,22 +50,18 @@ func (e *JSONError) Error() string {
 // Decode parses src, replacing what the doc held. Strings in the document
 // share src's memory: src must stay unchanged while the doc is used. On
 // error the doc is empty (a render sees no JSON).
+//
+// One loop with an explicit stack of open containers rather than a
+// recursive descent: in Wasm a Go function call costs far more than a
+// loop iteration, and a body is mostly calls' worth of small tokens.
 func (d *JSONDoc) Decode(src string) error {
 	d.vals.reset(keepDocValues)
 	d.text.reset(keepDocBytes)
 	if cap(d.stack) > keepDocValues {
 		d.stack = nil
 	}
-	d.root, d.s, d.i, d.stack, d.ok = Value{}, src, 0, d.stack[:0], false
-	d.skipSpace()
-	v, err := d.value(0)
-	if err == nil {
-		d.skipSpace()
-		if d.i != len(d.s) {
-			err = d.errorf("data after the JSON value")
-		}
-	}
-	clear(d.stack[:cap(d.stack)])
+	d.root, d.s, d.i, d.stack, d.opens, d.ok = Value{}, src, 0, d.stack[:0], d.opens[:0], false
+	v, err := d.decode()
 	if err != nil {
 		return err
 	}
@@ -71,53 +69,150 @@ func (d *JSONDoc) Decode(src string) error {
 	return nil
 }
 
-func (d *JSONDoc) errorf(msg string) error { return &JSONError{Offset: d.i, Msg: msg} }
+// open is a container being decoded: where its members start on the stack.
+type open struct {
+	mark   int
+	object bool
+}
 
-func (d *JSONDoc) skipSpace() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (d *JSONDoc) decode() (Value, error) {
+	s, i := d.s, 0
+	var v Value
+	fail := func(at int, msg string) (Value, error) {
+		d.i = at
+		return Value{}, &JSONError{Offset: at, Msg: msg}
+	}
+	for {
+		// A value starts at i.
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if len(d.opens) > maxJSONDepth {
+			return fail(i, "nested too deeply")
+		}
+		if i >= len(s) {
+			return fail(i, "unexpected end of JSON")
+		}
+		switch c := s[i]; {
+		case c == '{' || c == '[':
+			i++
+			for i < len(s) && isSpace(s[i]) {
+				i++
+			}
+			if c == '[' {
+				if i < len(s) && s[i] == ']' {
+					i++
+					v = Value{kind: kindArray}
+					break
+				}
+				d.opens = append(d.opens, open{mark: len(d.stack)})
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				v = Value{kind: kindObject}
+				break
+			}
+			d.opens = append(d.opens, open{mark: len(d.stack), object: true})
+			var err error
+			if i, err = d.key(i); err != nil {
+				return Value{}, err
+			}
+			continue
+		case c == '"':
+			str, next, err := d.str(i)
+			if err != nil {
+				return Value{}, err
+			}
+			v, i = stringValue(str), next
+		case c == '-' || c >= '0' && c <= '9':
+			var ok bool
+			if v, i, ok = scanNumber(s, i); !ok {
+				return fail(i, "invalid number")
+			}
+		case c == 't' && strings.HasPrefix(s[i:], "true"):
+			v, i = boolValue(true), i+4
+		case c == 'f' && strings.HasPrefix(s[i:], "false"):
+			v, i = boolValue(false), i+5
+		case c == 'n' && strings.HasPrefix(s[i:], "null"):
+			v, i = Value{kind: kindNull}, i+4
 		default:
-			return
+			return fail(i, "unexpected character "+strconv.QuoteRune(rune(c)))
+		}
+		// v is complete: add it to its container, closing containers
+		// as long as they end here.
+		for {
+			for i < len(s) && isSpace(s[i]) {
+				i++
+			}
+			if len(d.opens) == 0 {
+				if i != len(s) {
+					return fail(i, "data after the JSON value")
+				}
+				d.i = i
+				return v, nil
+			}
+			d.stack = append(d.stack, v)
+			top := d.opens[len(d.opens)-1]
+			if i >= len(s) {
+				return fail(i, "unexpected end of JSON")
+			}
+			c := s[i]
+			if c == ',' {
+				i++
+				if top.object {
+					var err error
+					if i, err = d.key(i); err != nil {
+						return Value{}, err
+					}
+				}
+				break // the next member's value
+			}
+			switch {
+			case top.object && c == '}':
+				v = d.finishObject(top.mark)
+			case !top.object && c == ']':
+				v = d.finish(kindArray, top.mark)
+			case top.object:
+				return fail(i, "expected ',' or '}' in an object")
+			default:
+				return fail(i, "expected ',' or ']' in an array")
+			}
+			i++
+			d.opens = d.opens[:len(d.opens)-1]
 		}
 	}
 }
 
-func (d *JSONDoc) value(depth int) (Value, error) {
-	if depth > maxJSONDepth {
-		return Value{}, d.errorf("nested too deeply")
+// key reads `"name" :` at i (after optional space), pushes the name and
+// returns the offset of the member's value.
+func (d *JSONDoc) key(i int) (int, error) {
+	s := d.s
+	for i < len(s) && isSpace(s[i]) {
+		i++
 	}
-	if d.i >= len(d.s) {
-		return Value{}, d.errorf("unexpected end of JSON")
+	if i >= len(s) || s[i] != '"' {
+		d.i = i
+		return i, d.errorf("expected a string key")
 	}
-	switch c := d.s[d.i]; {
-	case c == '{':
-		return d.object(depth)
-	case c == '[':
-		return d.array(depth)
-	case c == '"':
-		s, err := d.str()
-		return stringValue(s), err
-	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
-	case d.literal("true"):
-		return boolValue(true), nil
-	case d.literal("false"):
-		return boolValue(false), nil
-	case d.literal("null"):
-		return Value{kind: kindNull}, nil
+	k, i, err := d.str(i)
+	if err != nil {
+		return i, err
 	}
-	return Value{}, d.errorf("unexpected character " + strconv.QuoteRune(rune(d.s[d.i])))
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i >= len(s) || s[i] != ':' {
+		d.i = i
+		return i, d.errorf("expected ':' after an object key")
+	}
+	d.stack = append(d.stack, stringValue(k))
+	return i + 1, nil
 }
 
-func (d *JSONDoc) literal(word string) bool {
-	if len(d.s)-d.i >= len(word) && d.s[d.i:d.i+len(word)] == word {
-		d.i += len(word)
-		return true
-	}
-	return false
-}
+func (d *JSONDoc) errorf(msg string) error { return &JSONError{Offset: d.i, Msg: msg} }
 
 // finish moves the members decoded since mark from the stack into the slab.
 func (d *JSONDoc) finish(k kind, mark int) Value {
@@ -127,100 +222,37 @@ func (d *JSONDoc) finish(k kind, mark int) Value {
 	return Value{kind: k, list: items}
 }
 
-func (d *JSONDoc) object(depth int) (Value, error) {
-	d.i++ // {
-	mark := len(d.stack)
-	d.skipSpace()
-	if d.i < len(d.s) && d.s[d.i] == '}' {
-		d.i++
-		return Value{kind: kindObject}, nil
+// finishObject keeps a small object's members in document order (see
+// rawMembers) and sorts a larger one's for binary search.
+func (d *JSONDoc) finishObject(mark int) Value {
+	if len(d.stack)-mark <= 2*len(members{}.order) {
+		v := d.finish(kindObject, mark)
+		v.num = rawMembers
+		return v
 	}
-	for {
-		d.skipSpace()
-		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return Value{}, d.errorf("expected a string key")
-		}
-		k, err := d.str()
-		if err != nil {
-			return Value{}, err
-		}
-		d.skipSpace()
-		if d.i >= len(d.s) || d.s[d.i] != ':' {
-			return Value{}, d.errorf("expected ':' after an object key")
-		}
-		d.i++
-		d.skipSpace()
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return Value{}, err
-		}
-		d.stack = append(d.stack, stringValue(k), v)
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return Value{}, d.errorf("unexpected end of JSON")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.stack = d.stack[:mark+sortMembers(d.stack[mark:], &d.tmp)]
-			return d.finish(kindObject, mark), nil
-		default:
-			return Value{}, d.errorf("expected ',' or '}' in an object")
-		}
-	}
+	d.stack = d.stack[:mark+sortMembers(d.stack[mark:], &d.tmp)]
+	return d.finish(kindObject, mark)
 }
 
-func (d *JSONDoc) array(depth int) (Value, error) {
-	d.i++ // [
-	mark := len(d.stack)
-	d.skipSpace()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		d.i++
-		return Value{kind: kindArray}, nil
-	}
-	for {
-		d.skipSpace()
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return Value{}, err
-		}
-		d.stack = append(d.stack, v)
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return Value{}, d.errorf("unexpected end of JSON")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return d.finish(kindArray, mark), nil
-		default:
-			return Value{}, d.errorf("expected ',' or ']' in an array")
-		}
-	}
-}
-
-// str reads a string at d.i (the opening quote). Without escapes the result
-// shares the input's memory.
-func (d *JSONDoc) str() (string, error) {
-	start := d.i + 1
-	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
+// str reads a string at i (the opening quote) and returns the offset after
+// it. Without escapes the result shares the input's memory.
+func (d *JSONDoc) str(i int) (string, int, error) {
+	s := d.s
+	start := i + 1
+	for j := start; j < len(s); j++ {
+		switch c := s[j]; {
 		case c == '"':
-			d.i = j + 1
-			return d.s[start:j], nil
+			return s[start:j], j + 1, nil
 		case c == '\\':
-			return d.escapedStr(start, j)
+			str, err := d.escapedStr(start, j)
+			return str, d.i, err
 		case c < 0x20:
 			d.i = j
-			return "", d.errorf("control character in a string")
+			return "", j, d.errorf("control character in a string")
 		}
 	}
-	d.i = len(d.s)
-	return "", d.errorf("unterminated string")
+	d.i = len(s)
+	return "", len(s), d.errorf("unterminated string")
 }
 
 func (d *JSONDoc) escapedStr(start, j int) (string, error) {
@@ -316,42 +348,63 @@ func hex4(s string, at int) (rune, bool) {
 	return r, true
 }
 
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and keeps its
-// text: integer text that fits is an int64, anything else a float64 (as
-// templates read a json.Number).
-func (d *JSONDoc) number() (Value, error) {
-	start := d.i
-	if d.s[d.i] == '-' {
-		d.i++
+// scanNumber reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at i and
+// keeps its text: integer text that fits is an int64, anything else a
+// float64 (as templates read a json.Number). Up to 18 digits are summed
+// while scanning, so common integers need no strconv.
+func scanNumber(s string, i int) (Value, int, bool) {
+	start := i
+	neg := s[i] == '-'
+	if neg {
+		i++
 	}
+	var n int64
+	digits := 0
 	switch {
-	case d.i < len(d.s) && d.s[d.i] == '0':
-		d.i++
-	case d.i < len(d.s) && d.s[d.i] >= '1' && d.s[d.i] <= '9':
-		d.digits()
+	case i < len(s) && s[i] == '0':
+		i++
+		digits = 1
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			n = n*10 + int64(s[i]-'0')
+			i++
+			digits++
+		}
 	default:
-		return Value{}, d.errorf("invalid number")
+		return Value{}, i, false
 	}
 	integer := true
-	if d.i < len(d.s) && d.s[d.i] == '.' {
-		d.i++
+	if i < len(s) && s[i] == '.' {
+		i++
 		integer = false
-		if !d.digits() {
-			return Value{}, d.errorf("invalid number")
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return Value{}, i, false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
 		}
 	}
-	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
-		d.i++
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
 		integer = false
-		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
-			d.i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
 		}
-		if !d.digits() {
-			return Value{}, d.errorf("invalid number")
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return Value{}, i, false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
 		}
 	}
-	v := numberValue(d.s[start:d.i], integer)
-	return v, nil
+	text := s[start:i]
+	if integer && digits <= 18 {
+		if neg {
+			n = -n
+		}
+		return Value{kind: kindInt, num: uint64(n), str: text}, i, true
+	}
+	return numberValue(text, integer), i, true
 }
 
 // numberValue reads valid JSON number text.
@@ -388,14 +441,6 @@ func parseSmallInt(s string) (int64, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-func (d *JSONDoc) digits() bool {
-	start := d.i
-	for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
-		d.i++
-	}
-	return d.i > start
 }
 
 // sortMembers sorts an object's key, value pairs by key, stably, and keeps

@@ -34,7 +34,7 @@ func toAny(v Value) any {
 		}
 		return l
 	case kindObject:
-		m := make(map[string]any, v.members())
+		m := make(map[string]any, len(v.list)/2)
 		for i := 0; i < len(v.list); i += 2 {
 			m[v.list[i].str] = toAny(v.list[i+1])
 		}

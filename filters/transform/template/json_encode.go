@@ -40,13 +40,14 @@ func appendJSON(dst []byte, v Value) []byte {
 		return append(dst, ']')
 	case kindObject:
 		dst = append(dst, '{')
-		for i := 0; i < len(v.list); i += 2 {
+		m := membersOf(v)
+		for i := 0; i < m.n; i++ {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, v.list[i].str, false)
+			dst = appendJSONString(dst, m.key(i), false)
 			dst = append(dst, ':')
-			dst = appendJSON(dst, v.list[i+1])
+			dst = appendJSON(dst, m.val(i))
 		}
 		return append(dst, '}')
 	}

@@ -191,29 +191,46 @@ func (r *renderer) errAt(pos int, format string, args ...any) error {
 	return errorAt(r.src, pos, format, args...)
 }
 
+// step counts one evaluation step. It and charge are small enough to be
+// inlined, their errors built out of line: in Wasm every call costs.
 func (r *renderer) step(pos int) error {
 	r.steps++
 	if r.steps > r.lim.MaxSteps {
-		return r.errAt(pos, "template exceeded %d evaluation steps", r.lim.MaxSteps)
+		return r.stepsError(pos)
 	}
 	return nil
+}
+
+//go:noinline
+func (r *renderer) stepsError(pos int) error {
+	return r.errAt(pos, "template exceeded %d evaluation steps", r.lim.MaxSteps)
 }
 
 // charge accounts for n bytes of newly built values.
 func (r *renderer) charge(n int, pos int) error {
 	r.work += n
 	if r.work > r.lim.MaxWorkBytes || n > r.lim.MaxWorkBytes {
-		return r.errAt(pos, "template built more than %d bytes", r.lim.MaxWorkBytes)
+		return r.workError(pos)
 	}
 	return nil
 }
 
+//go:noinline
+func (r *renderer) workError(pos int) error {
+	return r.errAt(pos, "template built more than %d bytes", r.lim.MaxWorkBytes)
+}
+
 func (r *renderer) writeText(s string, pos int) error {
 	if len(s) > r.lim.MaxOutputBytes-len(r.out) {
-		return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
+		return r.outputError(pos)
 	}
 	r.out = append(r.out, s...)
 	return r.charge(len(s), pos)
+}
+
+//go:noinline
+func (r *renderer) outputError(pos int) error {
+	return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
 }
 
 func (r *renderer) write(v Value, pos int) error {
@@ -223,7 +240,7 @@ func (r *renderer) write(v Value, pos int) error {
 	before := len(r.out)
 	r.out = appendValue(r.out, r.resolve(v))
 	if len(r.out) > r.lim.MaxOutputBytes {
-		return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
+		return r.outputError(pos)
 	}
 	return r.charge(len(r.out)-before, pos)
 }
@@ -301,27 +318,58 @@ func (r *renderer) member(obj Value, name string, idx int) Value {
 			return plain(obj.list[idx])
 		}
 	case kindLoop:
-		return r.loopMember(int(obj.num), name)
+		return r.loopMember(int(obj.num), loopFieldOf(name))
 	}
 	return Value{}
 }
 
-// loopMember is loop.name in the loop at depth d: Inja's index (from 0),
+// loopField is a member of the loop variable: Inja's index (from 0),
 // index1, is_first, is_last and parent, plus Jinja's first, last and length.
-func (r *renderer) loopMember(d int, name string) Value {
-	f := &r.frames[d]
+type loopField int8
+
+const (
+	loopNone loopField = iota
+	loopIndex
+	loopIndex1
+	loopFirst
+	loopLast
+	loopLength
+	loopParent
+)
+
+func loopFieldOf(name string) loopField {
 	switch name {
 	case "index":
-		return intValue(int64(f.index))
+		return loopIndex
 	case "index1":
-		return intValue(int64(f.index + 1))
+		return loopIndex1
 	case "is_first", "first":
-		return boolValue(f.index == 0)
+		return loopFirst
 	case "is_last", "last":
-		return boolValue(f.index == f.length-1)
+		return loopLast
 	case "length":
-		return intValue(int64(f.length))
+		return loopLength
 	case "parent":
+		return loopParent
+	}
+	return loopNone
+}
+
+// loopMember is a member of the loop variable of the loop at depth d.
+func (r *renderer) loopMember(d int, field loopField) Value {
+	f := &r.frames[d]
+	switch field {
+	case loopIndex:
+		return intValue(int64(f.index))
+	case loopIndex1:
+		return intValue(int64(f.index + 1))
+	case loopFirst:
+		return boolValue(f.index == 0)
+	case loopLast:
+		return boolValue(f.index == f.length-1)
+	case loopLength:
+		return intValue(int64(f.length))
+	case loopParent:
 		return f.parent
 	}
 	return Value{}
@@ -338,7 +386,10 @@ func (r *renderer) resolve(v Value) Value {
 	if v.kind != kindLoop {
 		return v
 	}
-	d := int(v.num)
+	return r.loopObject(int(v.num))
+}
+
+func (r *renderer) loopObject(d int) Value {
 	parent := r.resolve(r.frames[d].parent)
 	n := len(loopKeys)
 	if parent.kind == kindUndefined {
@@ -350,7 +401,7 @@ func (r *renderer) resolve(v Value) Value {
 		if loopKeys[i] == "parent" {
 			l[2*i+1] = parent
 		} else {
-			l[2*i+1] = r.loopMember(d, loopKeys[i])
+			l[2*i+1] = r.loopMember(d, loopFieldOf(loopKeys[i]))
 		}
 	}
 	return Value{kind: kindObject, list: l}

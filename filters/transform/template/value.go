@@ -57,8 +57,60 @@ func (v Value) int() int64      { return int64(v.num) }
 func (v Value) float() float64  { return math.Float64frombits(v.num) }
 func (v Value) isNothing() bool { return v.kind == kindUndefined || v.kind == kindNull }
 
-// members returns an object's member count.
-func (v Value) members() int { return len(v.list) / 2 }
+// rawMembers in an object's num: its members are in document order,
+// repeated keys included (the last one counts). Small objects from a body
+// stay that way: sorting 8 members costs more than scanning them, and most
+// objects are only read by key.
+const rawMembers = 1
+
+// members is an object's members in key order, one per key.
+type members struct {
+	l     []Value
+	n     int
+	raw   bool
+	order [8]uint8 // raw: indexes of pairs in key order
+}
+
+func membersOf(v Value) members {
+	m := members{l: v.list}
+	if v.num != rawMembers {
+		m.n = len(v.list) / 2
+		return m
+	}
+	m.raw = true
+	for i := 0; i < len(v.list)/2; i++ { // stable insertion sort of indexes
+		k, j := v.list[2*i].str, m.n
+		for ; j > 0 && v.list[2*int(m.order[j-1])].str > k; j-- {
+			m.order[j] = m.order[j-1]
+		}
+		m.order[j] = uint8(i)
+		m.n++
+	}
+	out := 0
+	for i := 0; i < m.n; i++ {
+		if i+1 < m.n && m.key(i+1) == m.key(i) {
+			continue // a later member has the same key
+		}
+		m.order[out] = m.order[i]
+		out++
+	}
+	m.n = out
+	return m
+}
+
+func (m *members) key(i int) string {
+	if m.raw {
+		i = int(m.order[i])
+	}
+	return m.l[2*i].str
+}
+
+func (m *members) val(i int) Value {
+	if m.raw {
+		i = int(m.order[i])
+	}
+	return m.l[2*i+1]
+}
 
 // member reads obj.name; other values have no members.
 func (v Value) member(name string) Value {
@@ -66,10 +118,18 @@ func (v Value) member(name string) Value {
 		return Value{}
 	}
 	l := v.list
+	if v.num == rawMembers {
+		for i := len(l) - 2; i >= 0; i -= 2 {
+			if sameKey(l[i].str, name) {
+				return l[i+1]
+			}
+		}
+		return Value{}
+	}
 	n := len(l) / 2
 	if n <= 8 {
 		for i := 0; i < len(l); i += 2 {
-			if l[i].str == name {
+			if sameKey(l[i].str, name) {
 				return l[i+1]
 			}
 		}
@@ -88,6 +148,12 @@ func (v Value) member(name string) Value {
 		return l[2*lo+1]
 	}
 	return Value{}
+}
+
+// sameKey compares the first bytes before the whole strings: most keys
+// differ there, and in Wasm the call to compare memory is what costs.
+func sameKey(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0] && a[len(a)-1] == b[len(b)-1]) && a == b
 }
 
 func typeName(v Value) string {
@@ -158,12 +224,26 @@ func equal(a, b Value) bool {
 		return b.kind == kindBool && a.num == b.num
 	case kindString:
 		return b.kind == kindString && a.str == b.str
-	case kindArray, kindObject:
+	case kindArray:
 		if b.kind != a.kind || len(a.list) != len(b.list) {
 			return false
 		}
 		for i := range a.list {
 			if !equal(a.list[i], b.list[i]) {
+				return false
+			}
+		}
+		return true
+	case kindObject:
+		if b.kind != a.kind {
+			return false
+		}
+		am, bm := membersOf(a), membersOf(b)
+		if am.n != bm.n {
+			return false
+		}
+		for i := 0; i < am.n; i++ {
+			if am.key(i) != bm.key(i) || !equal(am.val(i), bm.val(i)) {
 				return false
 			}
 		}
@@ -227,7 +307,11 @@ func appendFloat(dst []byte, f float64) []byte {
 		return append(dst, "null"...)
 	}
 	start := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
+	if b, ok := appendShortDecimal(dst, f); ok {
+		dst = b
+	} else {
+		dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
+	}
 	for _, c := range dst[start:] {
 		switch c {
 		case '.', 'e', 'E', 'n':
@@ -235,4 +319,43 @@ func appendFloat(dst []byte, f float64) []byte {
 		}
 	}
 	return append(dst, ".0"...)
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendShortDecimal prints what strconv.AppendFloat(f, 'g', -1) prints for
+// the common case of a number with few decimals (prices, ratios) without
+// its shortest-digits search, which is costly in Wasm: for 1e-4 <= |f| <
+// 1e6, 'g' uses the plain form, and the first k (up to 6) for which
+// round(f·10^k)/10^k gives f back is the shortest round-tripping decimal
+// (no two such decimals share a k at this magnitude: an ulp is far below
+// 10^-6). Otherwise ok is false and the caller uses strconv.
+func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if a < 1e-4 || a >= 1e6 {
+		return dst, false
+	}
+	for k, p := range pow10 {
+		m := math.Round(a * p)
+		if m/p != a {
+			continue
+		}
+		if f < 0 {
+			dst = append(dst, '-')
+		}
+		n := uint64(m)
+		whole, frac := n/uint64(p), n%uint64(p)
+		dst = strconv.AppendUint(dst, whole, 10)
+		if k > 0 {
+			dst = append(dst, '.')
+			var digits [6]byte
+			for i := k - 1; i >= 0; i-- {
+				digits[i] = byte('0' + frac%10)
+				frac /= 10
+			}
+			dst = append(dst, digits[:k]...)
+		}
+		return dst, true
+	}
+	return dst, false
 }
