@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -63,5 +64,33 @@ func TestRenderOutputsSurviveTheNextRender(t *testing.T) {
 	second, _ := tmpl.Render(&Input{HeaderList: [][2]string{{"x", "xyz"}}}, Limits{})
 	if first != "ABC-YWJj" || second != "XYZ-eHl6" {
 		t.Fatalf("got %q then %q", first, second)
+	}
+}
+
+// A Template is safe for concurrent renders: each render takes its own
+// scratch from the pool (run with -race).
+func TestConcurrentRenders(t *testing.T) {
+	tmpl, err := Parse(`{% for x in range(50) %}{{ upper(header("x")) ~ x }}{% endfor %}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			in := &Input{HeaderList: [][2]string{{"x", "ab"}}}
+			want, _ := tmpl.Render(in, Limits{})
+			for i := 0; i < 200; i++ {
+				if got, err := tmpl.Render(in, Limits{}); err != nil || got != want {
+					done <- fmt.Errorf("render %d: %q, %v", i, got, err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -84,8 +84,9 @@ func (d *JSONDoc) decode() (Value, error) {
 		d.i = at
 		return Value{}, &JSONError{Offset: at, Msg: msg}
 	}
+	// expectKey: an object member starts at i (after '{' or ',').
+	expectKey := false
 	for {
-		// A value starts at i.
 		for i < len(s) && isSpace(s[i]) {
 			i++
 		}
@@ -93,9 +94,45 @@ func (d *JSONDoc) decode() (Value, error) {
 			return fail(i, "nested too deeply")
 		}
 		if i >= len(s) {
+			if expectKey {
+				return fail(i, "expected a string key")
+			}
 			return fail(i, "unexpected end of JSON")
 		}
-		switch c := s[i]; {
+		c := s[i]
+		if expectKey && c != '"' {
+			return fail(i, "expected a string key")
+		}
+		switch {
+		case c == '"':
+			// Strings without escapes are scanned here, not in a
+			// function: most tokens of a body are short strings.
+			j := i + 1
+			for j < len(s) && s[j] != '"' && s[j] != '\\' && s[j] >= 0x20 {
+				j++
+			}
+			var str string
+			if j < len(s) && s[j] == '"' {
+				str, i = s[i+1:j], j+1
+			} else {
+				var err error
+				if str, i, err = d.str(i); err != nil {
+					return Value{}, err
+				}
+			}
+			if expectKey {
+				for i < len(s) && isSpace(s[i]) {
+					i++
+				}
+				if i >= len(s) || s[i] != ':' {
+					return fail(i, "expected ':' after an object key")
+				}
+				i++
+				d.stack = append(d.stack, stringValue(str))
+				expectKey = false
+				continue
+			}
+			v = stringValue(str)
 		case c == '{' || c == '[':
 			i++
 			for i < len(s) && isSpace(s[i]) {
@@ -116,21 +153,61 @@ func (d *JSONDoc) decode() (Value, error) {
 				break
 			}
 			d.opens = append(d.opens, open{mark: len(d.stack), object: true})
-			var err error
-			if i, err = d.key(i); err != nil {
-				return Value{}, err
-			}
+			expectKey = true
 			continue
-		case c == '"':
-			str, next, err := d.str(i)
-			if err != nil {
-				return Value{}, err
-			}
-			v, i = stringValue(str), next
 		case c == '-' || c >= '0' && c <= '9':
-			var ok bool
-			if v, i, ok = scanNumber(s, i); !ok {
+			// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, its text
+			// kept; up to 18 integer digits are summed while scanning.
+			start := i
+			if c == '-' {
+				i++
+			}
+			var n int64
+			digits := 0
+			switch {
+			case i < len(s) && s[i] == '0':
+				i++
+				digits = 1
+			case i < len(s) && s[i] >= '1' && s[i] <= '9':
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					n = n*10 + int64(s[i]-'0')
+					i++
+					digits++
+				}
+			default:
 				return fail(i, "invalid number")
+			}
+			integer := true
+			if i < len(s) && s[i] == '.' {
+				i++
+				integer = false
+				if i >= len(s) || s[i] < '0' || s[i] > '9' {
+					return fail(i, "invalid number")
+				}
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					i++
+				}
+			}
+			if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+				i++
+				integer = false
+				if i < len(s) && (s[i] == '+' || s[i] == '-') {
+					i++
+				}
+				if i >= len(s) || s[i] < '0' || s[i] > '9' {
+					return fail(i, "invalid number")
+				}
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					i++
+				}
+			}
+			if integer && digits <= 18 {
+				if c == '-' {
+					n = -n
+				}
+				v = Value{kind: kindInt, num: uint64(n), str: s[start:i]}
+			} else {
+				v = numberValue(s[start:i], integer)
 			}
 		case c == 't' && strings.HasPrefix(s[i:], "true"):
 			v, i = boolValue(true), i+4
@@ -162,12 +239,7 @@ func (d *JSONDoc) decode() (Value, error) {
 			c := s[i]
 			if c == ',' {
 				i++
-				if top.object {
-					var err error
-					if i, err = d.key(i); err != nil {
-						return Value{}, err
-					}
-				}
+				expectKey = top.object
 				break // the next member's value
 			}
 			switch {
@@ -184,32 +256,6 @@ func (d *JSONDoc) decode() (Value, error) {
 			d.opens = d.opens[:len(d.opens)-1]
 		}
 	}
-}
-
-// key reads `"name" :` at i (after optional space), pushes the name and
-// returns the offset of the member's value.
-func (d *JSONDoc) key(i int) (int, error) {
-	s := d.s
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i >= len(s) || s[i] != '"' {
-		d.i = i
-		return i, d.errorf("expected a string key")
-	}
-	k, i, err := d.str(i)
-	if err != nil {
-		return i, err
-	}
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i >= len(s) || s[i] != ':' {
-		d.i = i
-		return i, d.errorf("expected ':' after an object key")
-	}
-	d.stack = append(d.stack, stringValue(k))
-	return i + 1, nil
 }
 
 func (d *JSONDoc) errorf(msg string) error { return &JSONError{Offset: d.i, Msg: msg} }
@@ -346,65 +392,6 @@ func hex4(s string, at int) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
-}
-
-// scanNumber reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at i and
-// keeps its text: integer text that fits is an int64, anything else a
-// float64 (as templates read a json.Number). Up to 18 digits are summed
-// while scanning, so common integers need no strconv.
-func scanNumber(s string, i int) (Value, int, bool) {
-	start := i
-	neg := s[i] == '-'
-	if neg {
-		i++
-	}
-	var n int64
-	digits := 0
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-		digits = 1
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			n = n*10 + int64(s[i]-'0')
-			i++
-			digits++
-		}
-	default:
-		return Value{}, i, false
-	}
-	integer := true
-	if i < len(s) && s[i] == '.' {
-		i++
-		integer = false
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return Value{}, i, false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		integer = false
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return Value{}, i, false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	text := s[start:i]
-	if integer && digits <= 18 {
-		if neg {
-			n = -n
-		}
-		return Value{kind: kindInt, num: uint64(n), str: text}, i, true
-	}
-	return numberValue(text, integer), i, true
 }
 
 // numberValue reads valid JSON number text.
