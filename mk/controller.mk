@@ -29,7 +29,7 @@ verify-generate: generate ## fail if generated files are stale
 	@git diff --exit-code -- controller/api controller/config || { echo "run make generate and commit the result"; exit 1; }
 
 update-controller-golden: ## rewrite controller/internal/translate/testdata/*.out.yaml (review the diff!)
-	$(CONTROLLER_GO) test ./internal/translate -run TestGolden -update
+	$(CONTROLLER_GO) test ./internal/translate -run 'Golden' -update
 
 # wasm-embed copies the built filters where the wasp binary embeds them; the
 # controller's tests also serve and fetch these real modules.

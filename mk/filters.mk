@@ -12,7 +12,7 @@ FUZZTIME ?= 30s
 FILTERS_FUZZ_SMOKE ?= 200x
 WASM_ENV := GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0
 
-.PHONY: wasm test-filters bench-filters fuzz-filters
+.PHONY: wasm test-filters bench-filters bench-builtin soak-builtin fuzz-filters
 BUILD_TARGETS += wasm
 TEST_TARGETS += test-filters
 BENCH_TARGETS += bench-filters
@@ -34,6 +34,7 @@ endef
 
 wasm: ## build every filter under filters/ to filters/dist/<name>.wasm
 	@mkdir -p $(FILTERS_DIST)
+	@rm -f $(FILTERS_DIST)/*.wasm # a module that is gone must not be embedded
 	@$(filter_mains) | while read -r pkg dir; do \
 		name=$$(basename "$$dir"); \
 		echo "wasm  $(FILTERS_DIST)/$$name.wasm  <- $$pkg"; \
@@ -48,8 +49,15 @@ test-filters: wasm ## test the filters (natively and as compiled wasm), the brid
 		(cd "$$dir" && $(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FILTERS_FUZZ_SMOKE) .); \
 	done
 
-bench-filters: ## per-request cost native vs compiled wasm, module size, cold vs cached compile
+bench-filters: wasm ## the built-in filters' table (floor, each feature, seeds, allocations, memory, size; ratios to the floor), then every filter benchmark
+	cd filters && $(GO) test -count=1 -run '^TestBuiltinTable$$' -v ./builtin -builtin.table -test.benchtime $(FILTERS_BENCHTIME) | grep -v '^=== RUN\|^--- PASS\|^PASS'
 	cd filters && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(FILTERS_BENCHTIME) ./...
+
+soak-builtin: ## 1M requests through the built-in module (access log + rate limit): guest memory and allocations flat after warm-up (make test runs 200k)
+	cd filters && WASP_SOAK_REQUESTS=1000000 $(GO) test -count=1 -timeout 30m -run '^TestBuiltinSoak$$' -v ./builtin
+
+bench-builtin: ## only the BenchmarkBuiltin* benchmarks (one package, guest-allocs/op and linear-MiB)
+	cd filters && $(GO) test -run '^$$' -bench BenchmarkBuiltin -benchmem -benchtime $(FILTERS_BENCHTIME) ./builtin
 
 fuzz-filters: ## fuzz every Fuzz* target under filters/ for FUZZTIME each
 	@$(fuzz_targets) | while read -r dir fz; do \

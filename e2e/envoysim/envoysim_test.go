@@ -31,11 +31,10 @@ const goldenDir = "../../xds/translator/testdata"
 // resolves it to the test's HTTP server, as cluster DNS would.
 const codeHost = "wasp-controller.wasp-system.svc:8082"
 
-// filterPackages are the filters the golden cases use, by module name.
+// filterPackages are the modules the golden cases use, by module name:
+// the built-in filters are one module.
 var filterPackages = map[string]string{
-	"accesslog": "../../filters/accesslog",
-	"ratelimit": "../../filters/ratelimit",
-	"transform": "../../filters/transform",
+	"builtin": "../../filters/builtin",
 }
 
 // customModule is the code server's name for the module that stands in for
@@ -177,6 +176,15 @@ func TestWasmFiltersGolden(t *testing.T) {
 	for _, design := range []translator.WasmAttachment{translator.PluginPerKind, translator.PluginPerPolicy} {
 		t.Run([]string{"PluginPerKind", "PluginPerPolicy"}[design], func(t *testing.T) {
 			p := newProxy(t, translate(t, loadGolden(t, "wasm-filters", sums), translator.Options{WasmAttachment: design}), srv)
+			builtinVMs := 0
+			for _, vm := range p.worker.VMs() {
+				if vm.ID() == "builtin" {
+					builtinVMs++
+				}
+			}
+			if builtinVMs != 1 {
+				t.Fatalf("%d VMs for the built-in module, want one shared by its plugins", builtinVMs)
+			}
 			api := Request{ListenerPort: 8080, Path: "/api/generate", Authority: "ollama"}
 			var statuses []int
 			var last *Exchange

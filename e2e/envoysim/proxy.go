@@ -2,7 +2,6 @@ package envoysim
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -45,10 +44,13 @@ type Proxy struct {
 	host     *wasmtest.Host
 	ownsHost bool
 	hcms     map[string]*hcmRuntime // by listener name + "/" + filter chain name
-	vms      map[string]*wasmtest.VM
-	mu       sync.Mutex
-	rng      *rand.Rand
-	hostEnv  map[string]string
+	// worker holds the VMs: the simulation is one Envoy worker, and
+	// plugins with the same VM key (vm_id, VM configuration, code) share
+	// one VM in it, as in Envoy.
+	worker  *wasmtest.Worker
+	mu      sync.Mutex
+	rng     *rand.Rand
+	hostEnv map[string]string
 }
 
 // hcmRuntime is one HTTP connection manager with its plugins started.
@@ -70,11 +72,12 @@ func New(ctx context.Context, res *Resources, opts Options) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ix: ix, host: opts.Host, hcms: map[string]*hcmRuntime{}, vms: map[string]*wasmtest.VM{},
+	p := &Proxy{ix: ix, host: opts.Host, hcms: map[string]*hcmRuntime{},
 		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), hostEnv: opts.HostEnv}
 	if p.host == nil {
 		p.host, p.ownsHost = wasmtest.NewHost(), true
 	}
+	p.worker = p.host.NewWorker()
 	fetcher := opts.Fetcher
 	if fetcher == nil {
 		fetcher = &Fetcher{}
@@ -157,27 +160,17 @@ func (p *Proxy) startPlugin(ctx context.Context, filterName string, disabled boo
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	// Envoy's VM key: vm_id, VM configuration and code.
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(vmc.GetVmId()), vmConf, []byte(sum)} {
-		h.Write([]byte(strconv.Itoa(len(part))))
-		h.Write(part)
-	}
-	key := hex.EncodeToString(h.Sum(nil))
 	env, err := vmEnv(vmc.GetEnvironmentVariables(), p.hostEnv)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", cfg.GetName(), err)
 	}
-	vm, ok := p.vms[key]
-	if !ok {
-		vm, err = p.host.NewVM(path, wasmtest.VMConfig{ID: vmc.GetVmId(), Configuration: vmConf, Env: env})
-		if err != nil {
+	running, err := p.worker.Start(path, wasmtest.Config{Name: cfg.GetName(), RootID: cfg.GetRootId(),
+		VMID: vmc.GetVmId(), VMConfig: vmConf, VMEnv: env, Configuration: plugConf})
+	if err != nil {
+		var start *wasmtest.StartError
+		if errors.As(err, &start) && start.Stage == "_initialize" {
 			return nil, fmt.Errorf("starting the VM for %s: %w", source, err)
 		}
-		p.vms[key] = vm
-	}
-	running, err := vm.Start(wasmtest.Config{Name: cfg.GetName(), RootID: cfg.GetRootId(), Configuration: plugConf})
-	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", cfg.GetName(), err)
 	}
 	return &plugin{filterName: filterName, disabledByDefault: disabled, cfg: cfg, CodeSource: source, CodeSHA256: sum, running: running}, nil
@@ -185,10 +178,7 @@ func (p *Proxy) startPlugin(ctx context.Context, filterName string, disabled boo
 
 // Close stops the VMs this proxy started (and its Host if it made it).
 func (p *Proxy) Close() {
-	for _, vm := range p.vms {
-		vm.Close()
-	}
-	p.vms = map[string]*wasmtest.VM{}
+	p.worker.Close()
 	if p.ownsHost {
 		p.host.Close()
 	}

@@ -44,17 +44,14 @@ backends:
 - name: default/new:80
   endpoints: [{address: 10.0.2.2, port: 8080}]
 wasmModules:
-- name: accesslog
-  url: http://wasp-controller.wasp-system.svc:8082/wasm/accesslog.wasm
-- name: ratelimit
-  url: http://wasp-controller.wasp-system.svc:8082/wasm/ratelimit.wasm
-- name: transform
-  url: http://wasp-controller.wasp-system.svc:8082/wasm/transform.wasm
+- name: builtin
+  url: http://wasp-controller.wasp-system.svc:8082/wasm/builtin.wasm
 - name: wasmfilter/default/tag
   url: http://wasp-controller.wasp-system.svc:8082/wasm/tag.wasm
 wasmFilters:
 - name: accesslog
-  module: accesslog
+  module: builtin
+  rootID: accesslog
   default: default/logs
   policies:
     default/logs:
@@ -66,12 +63,14 @@ wasmFilters:
             upstream_cluster: "%UPSTREAM_CLUSTER%"
             response_code: "%RESPONSE_CODE%"
 - name: ratelimit
-  module: ratelimit
+  module: builtin
+  rootID: ratelimit
   policies:
     default/old-rl: {tokenBucket: {maxTokens: 1, fillInterval: 60s}}
     default/new-rl: {tokenBucket: {maxTokens: 5, fillInterval: 60s}}
 - name: transform
-  module: transform
+  module: builtin
+  rootID: transform
   policies:
     default/to-new: {request: {set: [{name: ":path", value: /new}]}}
 - name: wasmfilter/default/tag

@@ -32,11 +32,12 @@ backends:
 - name: default/app:80
   endpoints: [{address: 10.0.1.1, port: 8080}]
 wasmModules:
-- name: accesslog
-  url: http://wasp-controller.wasp-system.svc:8082/wasm/accesslog.wasm
+- name: builtin
+  url: http://wasp-controller.wasp-system.svc:8082/wasm/builtin.wasm
 wasmFilters:
 - name: accesslog
-  module: accesslog
+  module: builtin
+  rootID: accesslog
   default: default/logs
   policies:
     default/logs:
@@ -53,7 +54,7 @@ func TestWasmHostEnvKeysReachFilter(t *testing.T) {
 	if err := yaml.UnmarshalStrict([]byte(hostnameCase), &in); err != nil {
 		t.Fatal(err)
 	}
-	in.WasmModules[0].SHA256 = sums["accesslog"]
+	in.WasmModules[0].SHA256 = sums["builtin"]
 	res := translate(t, &in, translator.Options{})
 
 	logLine := func(opts Options) string {

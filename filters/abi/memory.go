@@ -50,6 +50,9 @@ var pending [][]byte
 
 //go:wasmexport proxy_on_memory_allocate
 func proxyOnMemoryAllocate(size uint32) uint32 {
+	if appending { // a direct call (direct.go): into the caller's buffer
+		return appendAlloc(size)
+	}
 	if size == 0 {
 		size = 1 // &buf[0] needs an element; the host reads size bytes
 	}

@@ -1,4 +1,4 @@
-package main
+package accesslog
 
 import (
 	"testing"
@@ -93,7 +93,7 @@ func BenchmarkSeedNative(b *testing.B) {
 // (the host's exchange machinery included).
 func BenchmarkSeedWasm(b *testing.B) {
 	h := wasmtest.NewHost()
-	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", VMID: "accesslog", VMEnv: wasmVMEnv,
+	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", RootID: "accesslog", VMID: "builtin", VMEnv: wasmVMEnv,
 		Configuration: pluginConfig(jsonSink(seedJSONFormat))})
 	if err != nil {
 		b.Fatal(err)
@@ -115,7 +115,7 @@ func BenchmarkSeedWasm(b *testing.B) {
 // host's per-request cost from the formatting.
 func BenchmarkSeedWasmBaseline(b *testing.B) {
 	h := wasmtest.NewHost()
-	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", VMID: "accesslog"})
+	p, err := h.Start(accessLogWasm(b), wasmtest.Config{Name: "accesslog", RootID: "accesslog", VMID: "builtin"})
 	if err != nil {
 		b.Fatal(err)
 	}

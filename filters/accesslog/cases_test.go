@@ -1,4 +1,4 @@
-package main
+package accesslog
 
 import (
 	"encoding/binary"

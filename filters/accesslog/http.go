@@ -1,4 +1,4 @@
-package main
+package accesslog
 
 import (
 	"time"
@@ -7,6 +7,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"wasp.dev/filters/config"
+	"wasp.dev/filters/internal/hostcall"
 )
 
 // seenMarker is the value of config.AccessLogSeenKey.
@@ -53,6 +54,7 @@ func (h *httpContext) OnHttpStreamDone() {
 	src := p.src.reset(p.hostname, h.requestEnd, h.responseStart)
 	pol := p.policyFor(src)
 	if pol == nil {
+		h.release()
 		return
 	}
 	for i := range pol.entries {
@@ -60,10 +62,10 @@ func (h *httpContext) OnHttpStreamDone() {
 		if !e.filter.Match(src) {
 			continue
 		}
-		// A fresh buffer per line, sized by the last one: a host may keep
-		// the bytes it is given (the SDK's emulator does).
-		line := e.format.Append(make([]byte, 0, p.lineCap), src)
-		p.lineCap = max(p.lineCap, len(line))
+		// One buffer for every line: the host copies what it is given
+		// (hostcall copies for the SDK's emulator, which keeps it).
+		line := e.format.Append(p.line[:0], src)
+		p.line = line
 		if e.otlp != nil {
 			e.otlp.add(line, src)
 			continue
@@ -71,13 +73,22 @@ func (h *httpContext) OnHttpStreamDone() {
 		if len(line) == 0 { // the host refuses empty values; print nothing
 			continue
 		}
-		if err := proxywasm.SetProperty(e.key, line); err != nil {
-			proxywasm.LogErrorf("accesslog: storing line %d: %v", e.index, err)
+		if st := hostcall.SetProperty(e.key, line); st != hostcall.OK {
+			proxywasm.LogErrorf("accesslog: storing line %d: status %d", e.index, st)
 		}
 	}
-	if err := proxywasm.SetProperty([]string{config.AccessLogSeenKey}, seenMarker); err != nil {
-		proxywasm.LogErrorf("accesslog: storing seen marker: %v", err)
+	if st := hostcall.SetProperty(config.AccessLogSeenKey, seenMarker); st != hostcall.OK {
+		proxywasm.LogErrorf("accesslog: storing seen marker: status %d", st)
 	}
+	h.release()
+}
+
+// release returns the context to the plugin's free list: no callback
+// reaches a stream context after proxy_on_log.
+func (h *httpContext) release() {
+	p := h.plugin
+	*h = httpContext{plugin: p}
+	p.free = append(p.free, h)
 }
 
 // now is the VM's wall clock (WASI clock_time_get in Envoy).

@@ -1,4 +1,4 @@
-package main
+package accesslog
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ const hostnameEnv = "HOSTNAME"
 // entry is one compiled accessLog entry.
 type entry struct {
 	index  int
-	key    []string // the property path of the line (file sinks)
+	key    string // the filter-state name of the line (file sinks)
 	format *format.Format
 	filter *logfilter.Filter
 	otlp   *otlpSink // nil for a file sink
@@ -36,11 +36,18 @@ type plugin struct {
 	def      *policy
 	hostname string
 	sinks    []*otlpSink
-	lineCap  int // the longest line so far, to size the next buffer
+	line     []byte // the line buffer, reused (the host copies lines)
 	src      requestSource
+	free     []*httpContext // ended stream contexts, for reuse
 }
 
 func (p *plugin) NewHttpContext(uint32) types.HttpContext {
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return h
+	}
 	return &httpContext{plugin: p}
 }
 
@@ -97,7 +104,7 @@ func (p *plugin) compile(pol *config.AccessLogPolicy) (*policy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("accessLog[%d] filter: %w", i, err)
 		}
-		e := entry{index: i, key: []string{config.AccessLogLineKey(i)}, format: f, filter: flt}
+		e := entry{index: i, key: config.AccessLogLineKey(i), format: f, filter: flt}
 		if a.OpenTelemetry != nil {
 			s, err := newOTLPSink(a)
 			if err != nil {

@@ -1,49 +1,59 @@
-package main
+package accesslog
 
 import (
 	"encoding/binary"
 	"time"
+	"unsafe"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"wasp.dev/filters/accesslog/format"
 	"wasp.dev/filters/config"
+	"wasp.dev/filters/internal/hostcall"
 )
 
 // Envoy attribute paths (envoy/source/extensions/filters/common/expr and the
 // Wasm context). Integers, timestamps and durations arrive as 8-byte
 // little-endian int64 (timestamps and durations in nanoseconds).
-var (
-	pathRequestTime      = []string{"request", "time"}
-	pathRequestDuration  = []string{"request", "duration"}
-	pathRequestTotalSize = []string{"request", "total_size"}
-	pathRequestSize      = []string{"request", "size"}
-	pathResponseSize     = []string{"response", "size"}
-	pathResponseCode     = []string{"response", "code"}
-	pathResponseFlags    = []string{"response", "flags"}
-	pathRateLimited      = []string{config.RateLimitedFilterStateKey}
-
-	stringPaths = map[format.Field][]string{
-		format.Protocol:                {"request", "protocol"},
-		format.ResponseCodeDetails:     {"response", "code_details"},
-		format.UpstreamHost:            {"upstream", "address"},
-		format.UpstreamCluster:         {"xds", "cluster_name"},
-		format.DownstreamRemoteAddress: {"source", "address"},
-		format.DownstreamLocalAddress:  {"destination", "address"},
-		format.RouteName:               {"xds", "route_name"},
-	}
+// Paths are NUL-joined segments, as the ABI carries them.
+const (
+	pathRequestTime      = "request\x00time"
+	pathRequestDuration  = "request\x00duration"
+	pathRequestTotalSize = "request\x00total_size"
+	pathRequestSize      = "request\x00size"
+	pathResponseSize     = "response\x00size"
+	pathResponseCode     = "response\x00code"
+	pathResponseFlags    = "response\x00flags"
+	pathRateLimited      = config.RateLimitedFilterStateKey
 )
 
-// requestSource reads one request's values from the host, each at most once.
+var stringPaths = map[format.Field]string{
+	format.Protocol:                "request\x00protocol",
+	format.ResponseCodeDetails:     "response\x00code_details",
+	format.UpstreamHost:            "upstream\x00address",
+	format.UpstreamCluster:         "xds\x00cluster_name",
+	format.DownstreamRemoteAddress: "source\x00address",
+	format.DownstreamLocalAddress:  "destination\x00address",
+	format.RouteName:               "xds\x00route_name",
+}
+
+// requestSource reads one request's values from the host, each at most
+// once, and only those the format uses. Strings live in arena, which is
+// reused from request to request: they are valid until the next reset, and
+// nothing keeps them longer (lines and OTLP records are copies).
 type requestSource struct {
 	hostname                  string
 	requestEnd, responseStart time.Time
 
 	numbers [8]cached[int64]
-	headers [3]cached[[][2]string]
 	strings [stringFields]cached[string]
 	start   cached[time.Time]
 	flags   cached[uint64]
+	maps    [len(headerMaps)]cached[bool]
+
+	arena   []byte                  // string values of this request
+	num     []byte                  // a number's bytes, decoded at once
+	mapBufs [len(headerMaps)][]byte // serialized header maps of this request
 }
 
 type cached[T any] struct {
@@ -67,18 +77,39 @@ const stringFields = int(format.Hostname-format.Protocol) + 1
 // reused: the VM is single-threaded and a source lives only inside
 // proxy_on_log, so reuse saves an allocation per request.
 func (s *requestSource) reset(hostname string, requestEnd, responseStart time.Time) *requestSource {
-	*s = requestSource{hostname: hostname, requestEnd: requestEnd, responseStart: responseStart}
+	arena, num, mapBufs := s.arena[:0], s.num[:0], s.mapBufs
+	*s = requestSource{hostname: hostname, requestEnd: requestEnd, responseStart: responseStart,
+		arena: arena, num: num, mapBufs: mapBufs}
 	return s
 }
 
-func propertyInt(path []string) (int64, bool) {
-	b, err := proxywasm.GetProperty(path)
-	if err != nil || len(b) != 8 {
+func (s *requestSource) propertyInt(path string) (int64, bool) {
+	b, st := hostcall.AppendProperty(s.num[:0], path)
+	s.num = b
+	if st != hostcall.OK || len(b) != 8 {
 		return 0, false
 	}
 	return int64(binary.LittleEndian.Uint64(b)), true
 }
 
+// appended returns the string view of what a host call appended to the
+// arena after start.
+func (s *requestSource) appended(start int, st hostcall.Status) (string, bool) {
+	if st != hostcall.OK {
+		return "", false
+	}
+	v := s.arena[start:]
+	return unsafe.String(unsafe.SliceData(v), len(v)), true
+}
+
+func (s *requestSource) propertyString(path string) (string, bool) {
+	start := len(s.arena)
+	var st hostcall.Status
+	s.arena, st = hostcall.AppendProperty(s.arena, path)
+	return s.appended(start, st)
+}
+
+// propertyString reads a property through the SDK (configuration time).
 func propertyString(path []string) (string, bool) {
 	b, err := proxywasm.GetProperty(path)
 	if err != nil {
@@ -89,7 +120,7 @@ func propertyString(path []string) (string, bool) {
 
 func (s *requestSource) StartTime() (time.Time, bool) {
 	return s.start.get(func() (time.Time, bool) {
-		n, ok := propertyInt(pathRequestTime)
+		n, ok := s.propertyInt(pathRequestTime)
 		if !ok {
 			return time.Time{}, false
 		}
@@ -107,21 +138,21 @@ func (s *requestSource) Number(f format.Field) (int64, bool) {
 func (s *requestSource) loadNumber(f format.Field) (int64, bool) {
 	switch f {
 	case format.ResponseCode:
-		return propertyInt(pathResponseCode)
+		return s.propertyInt(pathResponseCode)
 	case format.BytesSent:
-		return propertyInt(pathResponseSize) // Envoy: bytesSent()
+		return s.propertyInt(pathResponseSize) // Envoy: bytesSent()
 	case format.BytesReceived:
 		// request.size prefers Content-Length. request.total_size is
 		// Envoy's bytesReceived() plus the request headers' byteSize(), which
 		// is computable from the same header map the filter reads.
-		if total, ok := propertyInt(pathRequestTotalSize); ok {
+		if total, ok := s.propertyInt(pathRequestTotalSize); ok {
 			if hdr, ok := s.requestHeaderBytes(); ok && total >= hdr {
 				return total - hdr, true
 			}
 		}
-		return propertyInt(pathRequestSize)
+		return s.propertyInt(pathRequestSize)
 	case format.Duration:
-		return propertyInt(pathRequestDuration)
+		return s.propertyInt(pathRequestDuration)
 	case format.RequestDuration:
 		return s.sinceStart(s.requestEnd)
 	case format.ResponseDuration:
@@ -155,7 +186,7 @@ func (s *requestSource) String(f format.Field) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		return propertyString(path)
+		return s.propertyString(path)
 	})
 }
 
@@ -163,9 +194,9 @@ func (s *requestSource) String(f format.Field) (string, bool) {
 // set Envoy's RL flag, so the rate limiter leaves a filter-state marker.
 func (s *requestSource) ResponseFlags() uint64 {
 	v, _ := s.flags.get(func() (uint64, bool) {
-		n, _ := propertyInt(pathResponseFlags)
+		n, _ := s.propertyInt(pathResponseFlags)
 		flags := uint64(n)
-		if b, err := proxywasm.GetProperty(pathRateLimited); err == nil && len(b) > 0 {
+		if b, st := hostcall.AppendProperty(s.num[:0], pathRateLimited); st == hostcall.OK && len(b) > 0 {
 			flags |= format.RateLimited
 		}
 		return flags, true
@@ -173,51 +204,52 @@ func (s *requestSource) ResponseFlags() uint64 {
 	return v
 }
 
-// Header looks a header up in the map fetched whole on first use: one host
-// call (and one guest allocation) instead of one per operator, which matters
-// because formats like the seed's read five or more request headers.
+// headerMaps are the ABI's map types by format.HeaderKind.
+var headerMaps = [...]uint32{
+	format.RequestHeader:   hostcall.RequestHeaders,
+	format.ResponseHeader:  hostcall.ResponseHeaders,
+	format.ResponseTrailer: hostcall.ResponseTrailers,
+}
+
+// headerMap fetches a header map once per request (one host call serves
+// every header a format reads: formats like the seed's read five or more,
+// two of them twice for X-ENVOY-ORIGINAL-*?:* fallbacks) into a reused
+// buffer, serialized as the ABI returns it.
+func (s *requestSource) headerMap(kind format.HeaderKind) ([]byte, bool) {
+	ok, _ := s.maps[kind].get(func() (bool, bool) {
+		var st hostcall.Status
+		s.mapBufs[kind], st = hostcall.AppendHeaderPairs(s.mapBufs[kind][:0], headerMaps[kind])
+		return st == hostcall.OK, true
+	})
+	return s.mapBufs[kind], ok
+}
+
+// Header looks a header up in its map. Envoy's lookup returns the first
+// value, and an empty one counts as absent (proxy_get_header_map_value
+// answers NotFound).
 func (s *requestSource) Header(kind format.HeaderKind, name string) (string, bool) {
-	if int(kind) >= len(s.headers) {
+	if int(kind) >= len(headerMaps) {
 		return "", false
 	}
-	pairs, _ := s.headers[kind].get(func() ([][2]string, bool) {
-		var hs [][2]string
-		var err error
-		switch kind {
-		case format.RequestHeader:
-			hs, err = proxywasm.GetHttpRequestHeaders()
-		case format.ResponseHeader:
-			hs, err = proxywasm.GetHttpResponseHeaders()
-		case format.ResponseTrailer:
-			hs, err = proxywasm.GetHttpResponseTrailers()
-		}
-		return hs, err == nil
-	})
-	for _, h := range pairs {
-		// Envoy's lookup returns the first value and treats an empty one as
-		// absent (proxy_get_header_map_value answers NotFound).
-		if h[0] == name {
-			return h[1], h[1] != ""
-		}
+	m, ok := s.headerMap(kind)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	v, ok := hostcall.Lookup(m, name)
+	return v, ok && v != ""
 }
 
 // requestHeaderBytes is Envoy's HeaderMap::byteSize of the request headers:
 // the sum of the names' and values' lengths.
 func (s *requestSource) requestHeaderBytes() (int64, bool) {
-	s.Header(format.RequestHeader, "") // fetch the map
-	pairs := s.headers[format.RequestHeader]
-	if !pairs.ok {
+	m, ok := s.headerMap(format.RequestHeader)
+	if !ok {
 		return 0, false
 	}
-	var n int64
-	for _, h := range pairs.v {
-		n += int64(len(h[0]) + len(h[1]))
-	}
-	return n, true
+	_, n, ok := hostcall.PairsSize(m)
+	return n, ok
 }
 
 func (s *requestSource) FilterState(key string) (string, bool) {
-	return propertyString([]string{"filter_state", key})
+	return s.propertyString("filter_state\x00" + key)
 }

@@ -1,4 +1,4 @@
-package main
+package accesslog
 
 import (
 	"net/http"
@@ -23,7 +23,7 @@ var (
 // accessLogWasm builds the filter once per test process.
 func accessLogWasm(tb testing.TB) string {
 	tb.Helper()
-	wasmOnce.Do(func() { wasmPath, wasmErr = wasmtest.BuildPackage(".") })
+	wasmOnce.Do(func() { wasmPath, wasmErr = wasmtest.BuildPackage("../builtin") })
 	if wasmErr != nil {
 		tb.Fatal(wasmErr)
 	}
@@ -39,7 +39,7 @@ var wasmVMEnv = map[string]string{hostnameEnv: testHostname}
 // in it, as Envoy does for plugins that share a VM.
 func newWasmVM(t testing.TB) (*wasmtest.Host, *wasmtest.VM) {
 	h := wasmtest.NewHost()
-	vm, err := h.NewVM(accessLogWasm(t), wasmtest.VMConfig{ID: "accesslog", Env: wasmVMEnv})
+	vm, err := h.NewVM(accessLogWasm(t), wasmtest.VMConfig{ID: "builtin", Env: wasmVMEnv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestLinesWasm(t *testing.T) {
 	_, vm := newWasmVM(t)
 	for i, c := range lineCases() {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := vm.Start(wasmtest.Config{Name: "accesslog-" + strconv.Itoa(i), Configuration: c.config})
+			p, err := vm.Start(wasmtest.Config{Name: "accesslog-" + strconv.Itoa(i), RootID: "accesslog", Configuration: c.config})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func TestLinesWasm(t *testing.T) {
 
 func TestSeedSampleWasm(t *testing.T) {
 	_, vm := newWasmVM(t)
-	p, err := vm.Start(wasmtest.Config{Name: "accesslog", Configuration: pluginConfig(jsonSink(seedJSONFormat))})
+	p, err := vm.Start(wasmtest.Config{Name: "accesslog", RootID: "accesslog", Configuration: pluginConfig(jsonSink(seedJSONFormat))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestSeedSampleWasm(t *testing.T) {
 // "-" in text and null when it is a JSON value of its own.
 func TestHostnameUnsetWasm(t *testing.T) {
 	h := wasmtest.NewHost()
-	p := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", VMID: "accesslog",
+	p := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", RootID: "accesslog", VMID: "builtin",
 		Configuration: pluginConfig(textSink("host=%HOSTNAME%"), jsonSink(`{"host":"%HOSTNAME%"}`))})
 	req, up := wasmRequest(upstreamGet(200, 0))
 	checkLines(t, wasmResult(t, p.Do(req, up)), map[int]string{0: "host=-", 1: `{"host":null}`})
@@ -120,7 +120,7 @@ func TestStartFailuresWasm(t *testing.T) {
 	_, vm := newWasmVM(t)
 	for i, c := range startCases() {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := vm.Start(wasmtest.Config{Name: "bad-" + strconv.Itoa(i), Configuration: c.config})
+			_, err := vm.Start(wasmtest.Config{Name: "bad-" + strconv.Itoa(i), RootID: "accesslog", Configuration: c.config})
 			if err == nil {
 				t.Fatal("plugin started")
 			}
@@ -136,7 +136,7 @@ func TestStartFailuresWasm(t *testing.T) {
 
 func TestDurationsWasm(t *testing.T) {
 	_, vm := newWasmVM(t)
-	p, err := vm.Start(wasmtest.Config{Name: "accesslog", Configuration: pluginConfig(jsonSink(durationsFormat))})
+	p, err := vm.Start(wasmtest.Config{Name: "accesslog", RootID: "accesslog", Configuration: pluginConfig(jsonSink(durationsFormat))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestOTLPWasm(t *testing.T) {
 	for _, np := range nodeProps {
 		h.SetProperty(strings.Join(np.path, "."), np.value)
 	}
-	p, err := vm.Start(wasmtest.Config{Name: "accesslog", Configuration: otlpConfig()})
+	p, err := vm.Start(wasmtest.Config{Name: "accesslog", RootID: "accesslog", Configuration: otlpConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,16 +197,20 @@ func TestOTLPWasm(t *testing.T) {
 // HCM chain; the fourth `curl http://ollama:80/` gets 429 and its line shows
 // response_flags "RL" with the seed sample's keys and types.
 func TestSeedRateLimitChainWasm(t *testing.T) {
-	rl, err := wasmtest.BuildPackage("../ratelimit")
+	rl, err := wasmtest.BuildPackage("../builtin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := wasmtest.NewHost()
-	limiter := h.MustStart(t, rl, wasmtest.Config{Name: "ratelimit", VMID: "ratelimit", Configuration: []byte(
+	worker := h.NewWorker() // one module, one VM key: both plugins in one VM
+	limiter := worker.MustStart(t, rl, wasmtest.Config{Name: "ratelimit", RootID: "ratelimit", VMID: "builtin", VMEnv: wasmVMEnv, Configuration: []byte(
 		`{"policies":{"default/ratelimit":{"tokenBucket":{"maxTokens":3,"tokensPerFill":3,"fillInterval":"60s"}}},` +
 			`"routes":{"default/ollama/rule-0":"default/ratelimit"}}`)})
-	logger := h.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", VMID: "accesslog", VMEnv: wasmVMEnv,
+	logger := worker.MustStart(t, accessLogWasm(t), wasmtest.Config{Name: "accesslog", RootID: "accesslog", VMID: "builtin", VMEnv: wasmVMEnv,
 		Configuration: pluginConfig(jsonSink(seedJSONFormat))})
+	if logger.VM() != limiter.VM() {
+		t.Fatal("the access-log and rate-limit plugins of the built-in module run in two VMs")
+	}
 	chain := wasmtest.NewChain(logger, limiter)
 	curl := wasmtest.Request{Authority: "ollama", Path: "/", Headers: [][2]string{
 		{"user-agent", "curl/8.12.1"}, {"accept", "*/*"}, {"x-request-id", seedRequestID}},

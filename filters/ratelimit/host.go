@@ -1,12 +1,14 @@
-package main
+package ratelimit
 
 import (
-	"errors"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"wasp.dev/filters/internal/hostcall"
 )
 
 // now returns the wall-clock time in Unix nanoseconds; under Envoy that is
@@ -14,44 +16,67 @@ import (
 // replace it with an emulated clock; compiled-wasm tests set the host's.
 var now = func() int64 { return time.Now().UnixNano() }
 
-// sharedData is Envoy's shared data as a limiter.Store.
-type sharedData struct{}
+// sharedData is Envoy's shared data as a limiter.Store. The value Get
+// returns lives in buf until the next Get: the limiter decodes it at once.
+type sharedData struct{ buf *[]byte }
 
-func (sharedData) Get(key string) ([]byte, uint32, bool, error) {
-	v, cas, err := proxywasm.GetSharedData(key)
-	switch {
-	case errors.Is(err, types.ErrorStatusNotFound):
+func newSharedData() sharedData { return sharedData{buf: new([]byte)} }
+
+func (s sharedData) Get(key string) ([]byte, uint32, bool, error) {
+	v, cas, st := hostcall.AppendSharedData((*s.buf)[:0], key)
+	*s.buf = v
+	switch st {
+	case hostcall.OK:
+		return v, cas, true, nil
+	case hostcall.NotFound:
 		return nil, 0, false, nil
-	case err != nil:
-		return nil, 0, false, err
 	}
-	return v, cas, true, nil
+	return nil, 0, false, statusError(st)
 }
 
 func (sharedData) Set(key string, value []byte, cas uint32) (bool, error) {
-	err := proxywasm.SetSharedData(key, value, cas)
-	switch {
-	case errors.Is(err, types.ErrorStatusCasMismatch):
+	switch st := hostcall.SetSharedData(key, value, cas); st {
+	case hostcall.OK:
+		return true, nil
+	case hostcall.CasMismatch:
 		return false, nil
-	case err != nil:
-		return false, err
+	default:
+		return false, statusError(st)
 	}
-	return true, nil
 }
 
-// Property paths, as segments (the SDK joins them with NUL).
-var (
-	routeNamePath     = []string{"xds", "route_name"}
-	sourceAddressPath = []string{"source", "address"}
+// statusError is a failed host call's status as an error (logged, counted).
+type statusError hostcall.Status
+
+func (e statusError) Error() string { return "host call failed with status " + strconv.Itoa(int(e)) }
+
+// Property paths, NUL-joined as the ABI carries them.
+const (
+	routeNamePath     = "xds\x00route_name"
+	sourceAddressPath = "source\x00address"
 )
 
-// stringProperty returns a property's value, or "" when the host has none.
-func stringProperty(path []string) string {
-	v, err := proxywasm.GetProperty(path)
-	if err != nil {
+// scratch is a reusable buffer for one kind of host value; the string view
+// of what it holds is valid until its next read (the VM runs one callback
+// at a time, and nothing keeps these strings past the callback).
+type scratch struct{ buf []byte }
+
+func (s *scratch) property(path string) string {
+	v, st := hostcall.AppendProperty(s.buf[:0], path)
+	s.buf = v
+	if st != hostcall.OK {
 		return ""
 	}
-	return string(v)
+	return unsafe.String(unsafe.SliceData(v), len(v))
+}
+
+func (s *scratch) requestHeader(name string) string {
+	v, st := hostcall.AppendHeader(s.buf[:0], hostcall.RequestHeaders, name)
+	s.buf = v
+	if st != hostcall.OK {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(v), len(v))
 }
 
 // requestHeaderJoined returns every value of a request header joined with
@@ -74,13 +99,4 @@ func requestHeaderJoined(name string) string {
 		joined.WriteString(kv[1])
 	}
 	return joined.String()
-}
-
-// requestHeader returns a request header's value, or "" when absent.
-func requestHeader(name string) string {
-	v, err := proxywasm.GetHttpRequestHeader(name)
-	if err != nil {
-		return ""
-	}
-	return v
 }

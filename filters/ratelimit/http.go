@@ -1,4 +1,4 @@
-package main
+package ratelimit
 
 import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
@@ -15,25 +15,29 @@ type httpContext struct {
 	responseHeaders [][2]string
 }
 
-// hostRequest reads key material through host calls.
-type hostRequest struct{}
+// hostRequest reads key material through host calls, into the plugin's
+// reused buffers.
+type hostRequest struct{ p *pluginContext }
 
-func (hostRequest) header(name string) string       { return requestHeader(name) }
+func (r hostRequest) header(name string) string     { return r.p.keyBuf.requestHeader(name) }
 func (hostRequest) headerJoined(name string) string { return requestHeaderJoined(name) }
-func (hostRequest) sourceAddress() string           { return stringProperty(sourceAddressPath) }
+func (r hostRequest) sourceAddress() string         { return r.p.keyBuf.property(sourceAddressPath) }
 
-// OnHttpRequestHeaders takes a token from the route's policy bucket.
+// OnHttpRequestHeaders takes a token from the route's policy bucket. The
+// allowed path makes no guest allocation: host values land in the plugin's
+// reused buffers and the counters are bumped with direct calls.
 func (h *httpContext) OnHttpRequestHeaders(int, bool) types.Action {
-	route := stringProperty(routeNamePath)
-	pol := h.plugin.policyFor(route)
+	p := h.plugin
+	route := p.routeBuf.property(routeNamePath)
+	pol := p.policyFor(route)
 	if pol == nil || !pol.enabled.Sample() {
 		return types.ActionContinue
 	}
-	m := &h.plugin.metrics
-	d, reject, headers := pol.decide(pol.owner(hostRequest{}, route), now())
+	m := &p.metrics
+	d, reject, headers := pol.decide(pol.owner(hostRequest{p}, route), now())
 	if d.Err != nil {
 		increment(m.errors)
-		h.plugin.logSharedDataError(d.Err)
+		p.logSharedDataError(d.Err)
 	}
 	switch {
 	case d.Allowed:
@@ -46,6 +50,13 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) types.Action {
 	}
 	h.responseHeaders = headers
 	return types.ActionContinue
+}
+
+// OnHttpStreamDone returns the context to the plugin's free list: no
+// callback reaches a stream context after proxy_on_log.
+func (h *httpContext) OnHttpStreamDone() {
+	h.responseHeaders = nil
+	h.plugin.free = append(h.plugin.free, h)
 }
 
 // reject marks the request for the access log and answers 429 exactly as

@@ -1,6 +1,10 @@
-package main
+package ratelimit
 
-import "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+import (
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+
+	"wasp.dev/filters/internal/hostcall"
+)
 
 // Counter names. Envoy exposes them with its wasmcustom. prefix, e.g.
 // wasmcustom.wasp_ratelimit_limited. They are per plugin (all policies of a
@@ -27,9 +31,7 @@ func defineMetrics() metrics {
 	}
 }
 
-// increment adds one. The SDK panics when the host refuses a metric call;
-// a counter must never take the VM (and every request on it) down.
-func increment(c proxywasm.MetricCounter) {
-	defer func() { _ = recover() }()
-	c.Increment(1)
-}
+// increment adds one with a direct host call (the SDK's panics when the
+// host refuses a metric call; a counter must never take the VM, and every
+// request on it, down, so a failure is ignored).
+func increment(c proxywasm.MetricCounter) { _ = hostcall.IncrementMetric(uint32(c), 1) }

@@ -1,6 +1,7 @@
-package main
+package ratelimit
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -94,13 +95,13 @@ func (r *nativeRun) do(t testing.TB, req request) response {
 	t.Helper()
 	r.mux.current = req.vm
 	if req.route != "" {
-		must(t, r.host.SetProperty(routeNamePath, []byte(req.route)))
+		must(t, r.host.SetProperty(strings.Split(routeNamePath, "\x00"), []byte(req.route)))
 		r.routeSet = true
 	} else if r.routeSet {
 		t.Fatal("native harness cannot unset xds.route_name within a run")
 	}
 	if req.source != "" {
-		must(t, r.host.SetProperty(sourceAddressPath, []byte(req.source)))
+		must(t, r.host.SetProperty(strings.Split(sourceAddressPath, "\x00"), []byte(req.source)))
 	}
 	must(t, r.host.SetProperty(markerPath, []byte(markerUnset)))
 

@@ -1,4 +1,4 @@
-package main
+package ratelimit
 
 import (
 	"fmt"
@@ -17,6 +17,11 @@ type pluginContext struct {
 	metrics  metrics
 	// lastErrorLog is when a shared-data failure was last logged.
 	lastErrorLog int64
+	// routeBuf and keyBuf hold the request's route name and key material
+	// for the duration of one callback (reused: no allocation per request).
+	routeBuf, keyBuf scratch
+	// free holds stream contexts whose stream ended, for reuse.
+	free []*httpContext
 }
 
 // errorLogInterval spaces shared-data failure logs: a failing host would
@@ -63,8 +68,9 @@ func (p *pluginContext) configure(data []byte) error {
 		return err
 	}
 	policies := make(map[string]*policy, len(cfg.Policies))
+	store := newSharedData() // one buffer: the VM runs one request at a time
 	for key, rl := range cfg.Policies {
-		pol, err := newPolicy(key, rl, sharedData{})
+		pol, err := newPolicy(key, rl, store)
 		if err != nil {
 			return fmt.Errorf("policies[%q]: %w", key, err)
 		}
@@ -88,5 +94,11 @@ func (p *pluginContext) policyFor(route string) *policy {
 
 // NewHttpContext implements types.PluginContext.
 func (p *pluginContext) NewHttpContext(uint32) types.HttpContext {
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return h
+	}
 	return &httpContext{plugin: p}
 }

@@ -1,9 +1,10 @@
-package main
+package ratelimit
 
 import (
 	"strings"
 	"testing"
 
+	"wasp.dev/filters/config"
 	"wasp.dev/filters/wasmtest"
 )
 
@@ -12,7 +13,7 @@ import (
 // changed bucket (3 -> 5 tokens) starts full; a change that only touches
 // enforcement keeps the old, empty bucket.
 func TestWasmConfigChangeStartsAFreshBucket(t *testing.T) {
-	wasm := wasmtest.Build(t, ".")
+	wasm := wasmtest.Build(t, "../builtin")
 	host := wasmtest.NewHost()
 	policy := func(body string) string {
 		return `{"policies": {"default/rl": ` + body + `}, "routes": {"ollama": "default/rl"}}`
@@ -52,7 +53,7 @@ func TestWasmSlotPoolStaysBounded(t *testing.T) {
 			t.Fatalf("client %d: status %d, want 200 (a new client always gets a bucket)", i, got.status)
 		}
 	}
-	keys := r.host.SharedDataKeys("wasp")
+	keys := r.host.SharedDataKeys(config.BuiltinModule)
 	if len(keys) == 0 || len(keys) > 8 {
 		t.Fatalf("%d shared-data keys for an 8-slot pool: %q", len(keys), keys)
 	}

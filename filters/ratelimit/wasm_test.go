@@ -1,4 +1,4 @@
-package main
+package ratelimit
 
 import (
 	"errors"
@@ -22,11 +22,11 @@ type wasmRun struct {
 
 // pluginConfig is how the translator installs the filter.
 func pluginConfig(configuration string) wasmtest.Config {
-	return wasmtest.Config{Name: "wasp.ratelimit", RootID: "ratelimit", VMID: "wasp", Configuration: []byte(configuration)}
+	return wasmtest.Config{Name: "wasp.ratelimit", RootID: "ratelimit", VMID: "builtin", Configuration: []byte(configuration)}
 }
 
 func (wasmHarness) start(t testing.TB, configuration string, vms int) run {
-	wasm := wasmtest.Build(t, ".")
+	wasm := wasmtest.Build(t, "../builtin")
 	r := &wasmRun{host: wasmtest.NewHost()}
 	for i := 0; i < vms; i++ {
 		r.vms = append(r.vms, r.host.MustStart(t, wasm, pluginConfig(configuration)))
@@ -35,7 +35,7 @@ func (wasmHarness) start(t testing.TB, configuration string, vms int) run {
 }
 
 func (wasmHarness) startFailure(t testing.TB, configuration string) (bool, []string) {
-	wasm := wasmtest.Build(t, ".")
+	wasm := wasmtest.Build(t, "../builtin")
 	p, err := wasmtest.NewHost().Start(wasm, pluginConfig(configuration))
 	if err == nil {
 		p.VM().Close()

@@ -1,17 +1,18 @@
-package main
+package transform
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"wasp.dev/filters/transform/template"
 )
 
 // message is one direction's message as it arrived.
 type message struct {
-	headers        map[string]string // lower-case name -> first value
-	requestHeaders map[string]string
+	headers        [][2]string // as they arrived, lower-case names
+	requestHeaders [][2]string
 	body           []byte
 	hasBody        bool // false for a headers-only message
 }
@@ -24,6 +25,26 @@ type edits struct {
 	add         [][2]string
 	body        []byte
 	replaceBody bool
+
+	out     [][2]string // applyHeaders' result, reused
+	lenText []byte      // the new content-length's digits
+}
+
+// scratch is a transform's working memory for one message, reused from one
+// message to the next: rendering, decoding and editing a message then
+// allocate (almost) nothing. A VM runs one callback at a time and a message
+// is transformed and applied within one callback (finish), so one scratch
+// per transform is never used by two messages at once. What it holds is
+// only valid until the next message: header values handed to the host are
+// copied by the host when it receives them.
+type scratch struct {
+	input template.Input
+	doc   template.JSONDoc
+	edits edits
+	buf   []byte // one header value being rendered
+	text  []byte // every rendered header value, back to back
+	spans []int  // end offsets of the values in text
+	body  []byte // the rendered body
 }
 
 // errNotJSON: parseAs AsJson and the body is not JSON.
@@ -44,7 +65,7 @@ func (e *renderError) Error() string { return fmt.Sprintf("%s: %v", e.what, e.er
 // list to the host in one call, so the result does not depend on how a host
 // merges repeated names.
 func (e *edits) applyHeaders(pairs [][2]string) [][2]string {
-	out := make([][2]string, 0, len(pairs)+len(e.set)+len(e.add))
+	out := e.out[:0]
 	for _, p := range pairs {
 		if !containsName(e.remove, p[0]) {
 			out = append(out, p)
@@ -55,12 +76,14 @@ func (e *edits) applyHeaders(pairs [][2]string) [][2]string {
 	}
 	out = append(out, e.add...)
 	if e.replaceBody {
+		e.lenText = strconv.AppendInt(e.lenText[:0], int64(len(e.body)), 10)
 		for i := range out {
 			if out[i][0] == "content-length" {
-				out[i][1] = strconv.Itoa(len(e.body))
+				out[i][1] = unsafe.String(unsafe.SliceData(e.lenText), len(e.lenText))
 			}
 		}
 	}
+	e.out = out
 	return out
 }
 
@@ -97,67 +120,64 @@ func setHeader(pairs [][2]string, name, value string, remove bool) [][2]string {
 	return out
 }
 
-// headerMap indexes header pairs by lower-case name, keeping the first value
-// (Envoy hands names in lower case already).
-func headerMap(pairs [][2]string) map[string]string {
-	m := make(map[string]string, len(pairs))
-	for _, p := range pairs {
-		if _, ok := m[p[0]]; !ok {
-			m[p[0]] = p[1]
-		}
-	}
-	return m
-}
-
 // run evaluates every template against the message as it arrived: no
-// template sees another's output.
+// template sees another's output. The edits live in the transform's scratch
+// until the next message.
 func (t *transform) run(m *message) (*edits, error) {
-	in := &template.Input{Headers: m.headers, RequestHeaders: m.requestHeaders, Body: string(m.body)}
+	sc := &t.scratch
+	in := &sc.input
+	// The body is read, never changed, while the templates render.
+	*in = template.Input{HeaderList: m.headers, RequestHeaderList: m.requestHeaders, Body: bytesAsString(m.body)}
 	if t.parseJSON && m.hasBody && len(m.body) > 0 {
-		v, err := template.DecodeJSON(m.body)
-		if err != nil {
+		if err := sc.doc.Decode(in.Body); err != nil {
 			return nil, errNotJSON
 		}
-		in.JSON = v
+		in.Doc = &sc.doc
 	}
-	e := &edits{remove: t.remove}
-	var buf []byte
-	render := func(h headerTemplate) (string, error) {
-		var err error
-		buf, err = h.tmpl.AppendRender(buf[:0], in, t.limits)
-		if err != nil {
-			return "", &renderError{what: strconv.Quote(h.name), err: err}
+	e := &sc.edits
+	e.remove, e.set, e.add, e.body, e.replaceBody = t.remove, e.set[:0], e.add[:0], nil, false
+	sc.text, sc.spans = sc.text[:0], sc.spans[:0]
+	for _, list := range [...][]headerTemplate{t.set, t.add} {
+		for _, h := range list {
+			var err error
+			sc.buf, err = h.tmpl.AppendRender(sc.buf[:0], in, t.limits)
+			if err == nil {
+				err = checkHeaderValue(h.name, sc.buf)
+			}
+			if err != nil {
+				return nil, &renderError{what: strconv.Quote(h.name), err: err}
+			}
+			sc.text = append(sc.text, sc.buf...)
+			sc.spans = append(sc.spans, len(sc.text))
 		}
-		if err := checkHeaderValue(h.name, buf); err != nil {
-			return "", &renderError{what: strconv.Quote(h.name), err: err}
-		}
-		return string(buf), nil
 	}
-	for _, h := range t.set {
-		v, err := render(h)
-		if err != nil {
-			return nil, err
-		}
-		e.set = append(e.set, [2]string{h.name, v})
-	}
-	for _, h := range t.add {
-		v, err := render(h)
-		if err != nil {
-			return nil, err
-		}
-		if v != "" {
-			e.add = append(e.add, [2]string{h.name, v})
+	// Strings over text only now: it no longer grows.
+	start := 0
+	for i, end := range sc.spans {
+		v := bytesAsString(sc.text[start:end])
+		start = end
+		if i < len(t.set) {
+			e.set = append(e.set, [2]string{t.set[i].name, v})
+		} else if v != "" {
+			e.add = append(e.add, [2]string{t.add[i-len(t.set)].name, v})
 		}
 	}
 	if t.body != nil && m.hasBody {
-		out, err := t.body.AppendRender(nil, in, t.limits)
+		out, err := t.body.AppendRender(sc.body[:0], in, t.limits)
 		if err != nil {
 			return nil, &renderError{what: "body", err: err}
 		}
-		e.body, e.replaceBody = out, true
+		sc.body = out
+		// One copy of the exact size: a host may keep the slice it is
+		// given (the SDK's native emulator does), and scratch is reused.
+		e.body, e.replaceBody = append([]byte(nil), out...), true
 	}
 	return e, nil
 }
+
+// bytesAsString views b as a string without copying; b must not change
+// while the string is used.
+func bytesAsString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // checkHeaderValue refuses values Envoy must never receive: control
 // characters that would split or truncate a header, and pseudo-header values

@@ -1,4 +1,4 @@
-package main
+package transform
 
 import (
 	"fmt"
@@ -70,14 +70,15 @@ func benchPlain(b *testing.B, policyJSON string, headers [][2]string, body strin
 	t := compileBench(b, policyJSON)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
-		hm := headerMap(headers)
-		e, err := t.run(&message{headers: hm, requestHeaders: hm, body: []byte(body), hasBody: body != ""})
+		e, err := t.run(&message{headers: headers, requestHeaders: headers, body: []byte(body), hasBody: body != ""})
 		if err != nil {
 			b.Fatal(err)
 		}
 		_ = e.applyHeaders(headers)
 	}
+	cpu.report(b)
 }
 
 func BenchmarkPlainHeaders(b *testing.B) { benchPlain(b, benchHeaderPolicy, benchHeaders, "") }
@@ -98,6 +99,7 @@ func benchNative(b *testing.B, policyJSON string, headers [][2]string, body stri
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
 		id := host.InitializeHttpContext()
 		action := host.CallOnRequestHeaders(id, headers, body == "")
@@ -109,6 +111,7 @@ func benchNative(b *testing.B, policyJSON string, headers [][2]string, body stri
 		}
 		host.CompleteHttpContext(id)
 	}
+	cpu.report(b)
 }
 
 func BenchmarkNativeHeaders(b *testing.B) { benchNative(b, benchHeaderPolicy, benchHeaders, "") }
@@ -118,22 +121,24 @@ func BenchmarkNativeJSONBody4KiB(b *testing.B) {
 }
 
 func benchWasm(b *testing.B, policyJSON string, headers [][2]string, body string) {
-	wasm := wasmtest.Build(b, ".")
+	wasm := wasmtest.Build(b, "../builtin")
 	host := wasmtest.NewHost()
 	defer host.Close()
-	p := host.MustStart(b, wasm, wasmtest.Config{Name: "transform", VMID: "transform", Configuration: []byte(testConfig(policyJSON))})
+	p := host.MustStart(b, wasm, wasmtest.Config{Name: "transform", RootID: "transform", VMID: "builtin", Configuration: []byte(testConfig(policyJSON))})
 	req := wasmtest.Request{Headers: headers, Properties: map[string][]byte{"xds.route_name": wasmtest.PropString("r1")}}
 	if body != "" {
 		req.Body = []byte(body)
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	cpu := startCPU()
 	for b.Loop() {
 		res := p.Do(req, nil)
 		if res.Upstream == nil || res.LocalReply != nil {
 			b.Fatalf("request did not pass: %+v", res)
 		}
 	}
+	cpu.report(b)
 }
 
 func BenchmarkWasmHeaders(b *testing.B) { benchWasm(b, benchHeaderPolicy, benchHeaders, "") }

@@ -1,4 +1,4 @@
-package main
+package transform
 
 import (
 	"errors"
@@ -19,13 +19,12 @@ type httpContext struct {
 	plugin *pluginContext
 	policy *policy
 
-	requestHeaders map[string]string // as they arrived, for request_header()
+	requestHeaders [][2]string // as they arrived, for request_header()
 
 	// Per direction: whether the headers wait for the body, and the headers
-	// as they arrived (the list, and indexed for header()).
+	// as they arrived.
 	reqPending, respPending bool
 	reqPairs, respPairs     [][2]string
-	reqArrived, respArrived map[string]string
 	// The body so far, copied chunk by chunk: a trailers callback cannot
 	// count on reading the host's buffer, and reading only the new part
 	// keeps buffering linear.
@@ -46,12 +45,12 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		proxywasm.LogErrorf("transform: cannot read request headers: %v", err)
 		return types.ActionContinue
 	}
-	h.requestHeaders = headerMap(pairs)
+	h.requestHeaders = pairs
 	t := h.policy.request
 	if t == nil {
 		return types.ActionContinue
 	}
-	h.reqPairs, h.reqArrived = pairs, h.requestHeaders
+	h.reqPairs = pairs
 	if t.bufferBody && !endOfStream {
 		h.reqPending = true
 		return types.ActionPause
@@ -83,7 +82,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		proxywasm.LogErrorf("transform: cannot read response headers: %v", err)
 		return types.ActionContinue
 	}
-	h.respPairs, h.respArrived = pairs, headerMap(pairs)
+	h.respPairs = pairs
 	t := h.policy.response
 	if t.bufferBody && !endOfStream {
 		h.respPending = true
@@ -150,11 +149,11 @@ func (h *httpContext) finish(s side, t *transform, body []byte, hasBody bool) (a
 			action = h.reply(s, s.failedStatus(), s.name+"_transformation_failed", s.name+" transformation failed")
 		}
 	}()
-	arrived, pairs := h.reqArrived, h.reqPairs
+	pairs := h.reqPairs
 	if !s.isRequest {
-		arrived, pairs = h.respArrived, h.respPairs
+		pairs = h.respPairs
 	}
-	m := &message{headers: arrived, requestHeaders: h.requestHeaders, body: body, hasBody: hasBody}
+	m := &message{headers: pairs, requestHeaders: h.requestHeaders, body: body, hasBody: hasBody}
 	e, err := t.run(m)
 	switch {
 	case errors.Is(err, errNotJSON):

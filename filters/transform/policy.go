@@ -1,4 +1,4 @@
-package main
+package transform
 
 import (
 	"fmt"
@@ -25,6 +25,7 @@ type transform struct {
 	bufferBody   bool
 	maxBodyBytes int
 	limits       template.Limits
+	scratch      scratch // per-message working memory, reused
 }
 
 type headerTemplate struct {

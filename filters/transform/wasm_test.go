@@ -1,4 +1,4 @@
-package main
+package transform
 
 import (
 	"strconv"
@@ -12,7 +12,7 @@ import (
 // wasmtest's Envoy-like filter chain (it honours pauses, buffering and local
 // replies the way Envoy's HCM does).
 func runWasm(t testing.TB, host *wasmtest.Host, wasm string, c *exchangeCase) *outcome {
-	p := host.MustStart(t, wasm, wasmtest.Config{Name: "transform", VMID: "transform", Configuration: []byte(c.pluginConfig())})
+	p := host.MustStart(t, wasm, wasmtest.Config{Name: "transform", RootID: "transform", VMID: "builtin", Configuration: []byte(c.pluginConfig())})
 	req := wasmtest.Request{
 		Headers:    c.reqHeaders,
 		Trailers:   c.reqTrailers,
@@ -49,7 +49,7 @@ func runWasm(t testing.TB, host *wasmtest.Host, wasm string, c *exchangeCase) *o
 }
 
 func TestWasmExchanges(t *testing.T) {
-	wasm := wasmtest.Build(t, ".")
+	wasm := wasmtest.Build(t, "../builtin")
 	host := wasmtest.NewHost()
 	defer host.Close()
 	for i := range exchangeCases {
@@ -60,11 +60,11 @@ func TestWasmExchanges(t *testing.T) {
 
 // The compiled module must refuse a bad template at start, naming where.
 func TestWasmPluginStartRejectsBadTemplate(t *testing.T) {
-	wasm := wasmtest.Build(t, ".")
+	wasm := wasmtest.Build(t, "../builtin")
 	host := wasmtest.NewHost()
 	defer host.Close()
 	cfg := testConfig(`{"request":{"add":[{"name":"x-a","value":"{{ nope( }}"}]}}`)
-	_, err := host.Start(wasm, wasmtest.Config{Name: "transform", VMID: "transform", Configuration: []byte(cfg)})
+	_, err := host.Start(wasm, wasmtest.Config{Name: "transform", RootID: "transform", VMID: "builtin", Configuration: []byte(cfg)})
 	if err == nil {
 		t.Fatal("plugin started with a bad template")
 	}

@@ -28,6 +28,11 @@
 //
 // A filter chain (several plugins on one stream, in HCM order, possibly
 // from different modules) runs with NewChain(p1, p2, p3).Do(req, upstream).
+// Host.Start gives each plugin a VM of its own; a Worker (Host.NewWorker)
+// shares VMs the way an Envoy worker does: plugins with the same VM key
+// (vm_id, VM configuration, code) start in one VM, each with its own root
+// context, as wasp's built-in filters do. VM.GuestMallocs counts the
+// guest's heap allocations (modules built with wasp's bridge).
 //
 // # What is faithful to Envoy
 //

@@ -30,6 +30,7 @@ type compiledModule struct {
 	once sync.Once
 	mod  wazero.CompiledModule
 	size int
+	sum  [32]byte // sha256 of the code: part of Envoy's VM key
 	err  error
 }
 
@@ -79,7 +80,7 @@ func compile(path string) (*compiledModule, error) {
 	shared.mu.Lock()
 	c, ok := shared.compiled[key]
 	if !ok {
-		c = &compiledModule{size: len(code)}
+		c = &compiledModule{size: len(code), sum: key}
 		shared.compiled[key] = c
 	}
 	shared.mu.Unlock()

@@ -18,7 +18,7 @@ const routeLogConfig = `{"default":"p","policies":{"p":{"accessLog":[` +
 // the stream info the router updated.
 func TestWasmUpstreamSetPropertyReachesOnLog(t *testing.T) {
 	h := wasmtest.NewHost()
-	p := h.MustStart(t, wasmtest.Build(t, "../accesslog"), wasmtest.Config{
+	p := h.MustStart(t, wasmtest.Build(t, "../builtin"), wasmtest.Config{
 		Name: "accesslog", RootID: "accesslog", VMID: "accesslog", Configuration: []byte(routeLogConfig),
 	})
 	req := wasmtest.Request{Path: "/old", Properties: map[string][]byte{

@@ -50,6 +50,7 @@ type VM struct {
 	host     *Host
 	cfg      VMConfig
 	wasmPath string
+	codeSum  [32]byte
 
 	mu    sync.Mutex // serialises guest calls
 	ctx   context.Context
@@ -95,6 +96,7 @@ func (h *Host) NewVM(wasmPath string, cfg VMConfig) (*VM, error) {
 		host:          h,
 		cfg:           cfg,
 		wasmPath:      wasmPath,
+		codeSum:       cm.sum,
 		nextContextID: 1,
 		plugins:       map[uint32]*Plugin{},
 		streams:       map[uint32]*filterCtx{},
@@ -305,4 +307,23 @@ func (vm *VM) pluginsInOrder() []*Plugin {
 		}
 	}
 	return out
+}
+
+// GuestMallocs returns the number of heap objects the guest's Go runtime
+// has allocated so far, through the wasp_guest_mallocs export of wasp's
+// bridge (filters/abi); ok is false for a module without it. The difference
+// across a run divided by the requests is the guest allocations per
+// request.
+func (vm *VM) GuestMallocs() (n uint64, ok bool) {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	fn := vm.mod.ExportedFunction("wasp_guest_mallocs")
+	if fn == nil {
+		return 0, false
+	}
+	res, err := fn.Call(vm.ctx)
+	if err != nil || len(res) != 1 {
+		return 0, false
+	}
+	return res[0], true
 }

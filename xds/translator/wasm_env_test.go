@@ -29,42 +29,47 @@ func vmEnvOf(t *testing.T, p *ir.Proxy, opts Options) (keys map[string][]string,
 }
 
 // The access log's %HOSTNAME% needs the Envoy process's HOSTNAME in the VM:
-// the translator asks for it on the access-log module even when the IR
-// (as the controller builds it) does not, and only there.
+// the translator asks for it on the module holding the access-log filter
+// (the built-in module, whose rate-limit plugin shares the VM and so the
+// same vm_config) even when the IR (as the controller builds it) does not,
+// and only there.
 func TestAccessLogModuleGetsHostnameEnvKey(t *testing.T) {
 	for _, opts := range []Options{{}, {WasmAttachment: PluginPerPolicy}} {
 		p := loadCase(t, "testdata/waypoint-ambient-seed.in.yaml")
 		for _, m := range p.WasmModules {
-			if m.Name == "accesslog" && len(m.HostEnvKeys) > 0 {
+			if len(m.HostEnvKeys) > 0 {
 				t.Fatalf("the case should leave host_env_keys to the translator, has %v", m.HostEnvKeys)
 			}
 		}
 		keys, _ := vmEnvOf(t, p, opts)
-		if got := keys["accesslog"]; !slices.Equal(got, []string{"HOSTNAME"}) {
-			t.Errorf("mode %d: accesslog host_env_keys %v, want [HOSTNAME]", opts.WasmAttachment, got)
-		}
-		if _, ok := keys["ratelimit"]; !ok {
-			t.Fatalf("mode %d: no ratelimit plugin in the case", opts.WasmAttachment)
-		}
-		if got := keys["ratelimit"]; len(got) != 0 {
-			t.Errorf("mode %d: ratelimit host_env_keys %v, want none", opts.WasmAttachment, got)
+		if got := keys[builtinModule]; !slices.Equal(got, []string{"HOSTNAME"}) {
+			t.Errorf("mode %d: builtin host_env_keys %v, want [HOSTNAME]", opts.WasmAttachment, got)
 		}
 		for _, m := range p.WasmModules {
 			if len(m.HostEnvKeys) > 0 {
 				t.Errorf("the translator wrote into the IR: module %s host_env_keys %v", m.Name, m.HostEnvKeys)
 			}
 		}
+		// Without the access-log filter the module needs no host variable.
+		rl := loadCase(t, "testdata/two-policies-same-kind.in.yaml")
+		keys, _ = vmEnvOf(t, rl, opts)
+		if got, ok := keys[builtinModule]; !ok || len(got) != 0 {
+			t.Errorf("mode %d: rate limit alone: builtin host_env_keys %v (present %v), want none", opts.WasmAttachment, got, ok)
+		}
 	}
 }
+
+// builtinModule is the built-in filters' module in the cases.
+const builtinModule = "builtin"
 
 func TestAccessLogHostnameEnvKeyNotDuplicated(t *testing.T) {
 	accessLogModule := func(p *ir.Proxy) *ir.WasmModule {
 		for _, m := range p.WasmModules {
-			if m.Name == "accesslog" {
+			if m.Name == builtinModule {
 				return m
 			}
 		}
-		t.Fatal("no accesslog module")
+		t.Fatal("no builtin module")
 		return nil
 	}
 	cases := map[string]struct {
@@ -84,11 +89,11 @@ func TestAccessLogHostnameEnvKeyNotDuplicated(t *testing.T) {
 			m := accessLogModule(p)
 			m.HostEnvKeys, m.Env = slices.Clone(c.keys), c.env
 			keys, values := vmEnvOf(t, p, Options{})
-			if !slices.Equal(keys["accesslog"], c.wantKeys) {
-				t.Errorf("host_env_keys %v, want %v", keys["accesslog"], c.wantKeys)
+			if !slices.Equal(keys[builtinModule], c.wantKeys) {
+				t.Errorf("host_env_keys %v, want %v", keys[builtinModule], c.wantKeys)
 			}
-			if !maps.Equal(values["accesslog"], c.wantValues) {
-				t.Errorf("key_values %v, want %v", values["accesslog"], c.wantValues)
+			if !maps.Equal(values[builtinModule], c.wantValues) {
+				t.Errorf("key_values %v, want %v", values[builtinModule], c.wantValues)
 			}
 			if !slices.Equal(m.HostEnvKeys, c.keys) {
 				t.Errorf("the translator changed the IR's keys to %v", m.HostEnvKeys)

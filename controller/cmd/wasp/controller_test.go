@@ -58,7 +58,7 @@ func TestControllerCommand(t *testing.T) {
 
 	wasmDir := t.TempDir()
 	code := []byte("\x00asm\x01\x00\x00\x00")
-	os.WriteFile(filepath.Join(wasmDir, "ratelimit.wasm"), code, 0o644)
+	os.WriteFile(filepath.Join(wasmDir, "builtin.wasm"), code, 0o644)
 	sum := sha256.Sum256(code)
 
 	xdsAddr, wasmAddr, probeAddr := freeAddr(t), freeAddr(t), freeAddr(t)

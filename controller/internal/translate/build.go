@@ -9,6 +9,7 @@ import (
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"wasp.dev/filters/config"
 	"wasp.dev/xds/ir"
 )
 
@@ -222,10 +223,14 @@ func (b *proxyBuilder) finish() {
 	for _, name := range sortedKeys(b.backends) {
 		b.p.Backends = append(b.p.Backends, b.backends[name])
 	}
-	for _, filter := range sortedKeys(b.wasm) {
-		mod := b.t.module(filter)
+	if len(b.wasm) > 0 {
+		// One module for every built-in filter, so that Envoy runs them in
+		// one VM per worker; the root_id picks the filter inside it.
+		mod := b.t.builtinModule()
 		b.p.WasmModules = append(b.p.WasmModules, &mod)
-		f := &ir.WasmFilter{Name: filter, Module: mod.Name, FailurePolicy: ir.FailClosed, Policies: b.wasm[filter]}
+	}
+	for _, filter := range sortedKeys(b.wasm) {
+		f := &ir.WasmFilter{Name: filter, Module: config.BuiltinModule, RootID: filter, FailurePolicy: ir.FailClosed, Policies: b.wasm[filter]}
 		if filter == ir.FilterAccessLog {
 			f.Default = sortedKeys(b.wasm[filter])[0]
 			// A broken access logger must not take traffic down with it.
@@ -236,13 +241,14 @@ func (b *proxyBuilder) finish() {
 	b.finishCustom()
 }
 
-// module returns where proxies load a built-in filter's code from.
-func (t *translator) module(filter string) ir.WasmModule {
-	if m, ok := t.opts.WasmModules[filter]; ok {
-		m.Name = filter
+// builtinModule returns where proxies load the built-in filters' module
+// (config.BuiltinModule) from.
+func (t *translator) builtinModule() ir.WasmModule {
+	if m, ok := t.opts.WasmModules[config.BuiltinModule]; ok {
+		m.Name = config.BuiltinModule
 		return m
 	}
-	return ir.WasmModule{Name: filter, File: path.Join(DefaultWasmDir, filter+".wasm")}
+	return ir.WasmModule{Name: config.BuiltinModule, File: path.Join(DefaultWasmDir, config.BuiltinModule+".wasm")}
 }
 
 // coversHost says whether wildcard hostname w ("*" or "*.example.com")

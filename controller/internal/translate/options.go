@@ -37,9 +37,10 @@ type Options struct {
 	// the Gateway, in its namespace) exists. The controller sets it; offline
 	// translation assumes the Service.
 	RequireProxyService bool
-	// WasmModules gives, per built-in filter name (ir.FilterRateLimit, …),
-	// where proxies load its code from. A filter without an entry gets a
-	// File module at DefaultWasmDir/<name>.wasm.
+	// WasmModules gives, by module name, where proxies load wasp's modules
+	// from; the built-in filters are all in the one named
+	// config.BuiltinModule ("builtin"). Without that entry the built-in
+	// filters load DefaultWasmDir/builtin.wasm.
 	WasmModules map[string]ir.WasmModule
 	// IstioMesh is what AuthorizationPolicy translation needs of Istio's
 	// mesh config: the root namespace of mesh-wide policies (empty means
@@ -48,7 +49,7 @@ type Options struct {
 }
 
 // DefaultWasmDir is where a proxy image without the controller's wasm server
-// would carry the built-in filters (used when Options.WasmModules lacks one).
+// would carry the built-in filters (used when Options.WasmModules lacks it).
 const DefaultWasmDir = "/etc/wasp/filters"
 
 // DefaultOptions returns wasp's defaults.

@@ -14,7 +14,7 @@ import (
 func TestServesByHash(t *testing.T) {
 	dir := t.TempDir()
 	code := []byte("\x00asm\x01\x00\x00\x00")
-	os.WriteFile(filepath.Join(dir, "ratelimit.wasm"), code, 0o644)
+	os.WriteFile(filepath.Join(dir, "builtin.wasm"), code, 0o644)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
 	s, err := Load(dir)
 	if err != nil {
@@ -23,7 +23,7 @@ func TestServesByHash(t *testing.T) {
 	sum := sha256.Sum256(code)
 	hash := hex.EncodeToString(sum[:])
 	mods := s.IRModules("http://ctl:8082/")
-	m, ok := mods["ratelimit"]
+	m, ok := mods["builtin"]
 	if !ok || len(mods) != 1 || m.SHA256 != hash || m.URL != "http://ctl:8082/wasm/"+hash+".wasm" {
 		t.Fatalf("modules %+v", mods)
 	}

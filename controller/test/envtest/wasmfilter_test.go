@@ -128,9 +128,9 @@ func TestWasmFilters(t *testing.T) {
 	module := realModule(t)
 	sum := hexSum(module)
 	notWasm := []byte("this is not a wasm module\n")
-	big, err := os.ReadFile(filepath.Join("..", "..", "internal", "wasmserver", "dist", "accesslog.wasm"))
+	big, err := os.ReadFile(filepath.Join("..", "..", "internal", "wasmserver", "dist", "builtin.wasm"))
 	if err != nil || len(big) <= maxTestModule {
-		t.Fatalf("accesslog.wasm as the too-large module: %d bytes, %v", len(big), err)
+		t.Fatalf("builtin.wasm as the too-large module: %d bytes, %v", len(big), err)
 	}
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close() // nothing listens there any more: unreachable

@@ -5,247 +5,195 @@ import (
 	"strings"
 )
 
-func (r *renderer) eval(x expr) (any, error) {
-	if err := r.step(x.position()); err != nil {
-		return nil, err
+func (c *compiler) unary(x *unaryExpr) evalFn {
+	operand, pos := c.expr(x.x), x.pos
+	if x.op == "not" {
+		return func(r *renderer) (Value, error) {
+			if err := r.step(pos); err != nil {
+				return Value{}, err
+			}
+			v, err := operand(r)
+			return boolValue(!truthy(v)), err
+		}
 	}
-	switch x := x.(type) {
-	case *literalExpr:
-		return x.v, nil
-	case *varExpr:
-		return r.lookup(x.name), nil
-	case *memberExpr:
-		obj, err := r.eval(x.x)
+	return func(r *renderer) (Value, error) {
+		if err := r.step(pos); err != nil {
+			return Value{}, err
+		}
+		v, err := operand(r)
 		if err != nil {
-			return nil, err
-		}
-		return member(obj, x.name), nil
-	case *indexExpr:
-		return r.evalIndex(x)
-	case *listExpr:
-		items := make([]any, len(x.items))
-		for i, e := range x.items {
-			v, err := r.eval(e)
-			if err != nil {
-				return nil, err
-			}
-			if v == undefined {
-				v = nil
-			}
-			items[i] = v
-		}
-		return items, r.charge(16*len(items), x.pos)
-	case *callExpr:
-		args := make([]any, len(x.args))
-		for i, a := range x.args {
-			v, err := r.eval(a)
-			if err != nil {
-				return nil, err
-			}
-			args[i] = v
-		}
-		v, err := x.fn.call(r, args)
-		if err != nil {
-			if _, ok := err.(*Error); ok {
-				return nil, err
-			}
-			return nil, r.errAt(x.pos, "%s: %v", x.fn.name, err)
-		}
-		if s, ok := v.(string); ok {
-			if err := r.charge(len(s), x.pos); err != nil {
-				return nil, err
-			}
-		}
-		return v, nil
-	case *unaryExpr:
-		v, err := r.eval(x.x)
-		if err != nil {
-			return nil, err
-		}
-		if x.op == "not" {
-			return !truthy(v), nil
+			return Value{}, err
 		}
 		f, i, isInt, ok := number(v)
 		switch {
 		case !ok:
-			return nil, r.errAt(x.pos, "cannot negate %s", typeName(v))
+			return Value{}, r.errAt(pos, "cannot negate %s", typeName(r.resolve(v)))
 		case isInt && i != math.MinInt64:
-			return -i, nil
+			return intValue(-i), nil
 		}
-		return -f, nil
-	case *binaryExpr:
-		return r.evalBinary(x)
+		return floatValue(-f), nil
 	}
-	return nil, r.errAt(x.position(), "unknown expression")
 }
 
-func (r *renderer) evalIndex(x *indexExpr) (any, error) {
-	obj, err := r.eval(x.x)
-	if err != nil {
-		return nil, err
-	}
-	idx, err := r.eval(x.index)
-	if err != nil {
-		return nil, err
-	}
-	switch o := obj.(type) {
-	case map[string]any:
-		if k, ok := idx.(string); ok {
-			return member(o, k), nil
-		}
-	case []any:
-		if _, i, isInt, ok := number(idx); ok && isInt && i >= 0 && i < int64(len(o)) {
-			return normalize(o[i]), nil
-		}
-	}
-	return undefined, nil
-}
+// binaryOp computes a non-short-circuit operator on resolved operands.
+type binaryOp func(r *renderer, l, rv Value, pos int) (Value, error)
 
-func (r *renderer) evalBinary(x *binaryExpr) (any, error) {
-	l, err := r.eval(x.l)
-	if err != nil {
-		return nil, err
-	}
+func (c *compiler) binary(x *binaryExpr) evalFn {
+	left, right, pos := c.expr(x.l), c.expr(x.r), x.pos
 	switch x.op { // short-circuit operators first
-	case "and":
-		if !truthy(l) {
-			return false, nil
+	case "and", "or":
+		isOr := x.op == "or"
+		return func(r *renderer) (Value, error) {
+			if err := r.step(pos); err != nil {
+				return Value{}, err
+			}
+			l, err := left(r)
+			if err != nil {
+				return Value{}, err
+			}
+			if truthy(l) == isOr {
+				return boolValue(isOr), nil
+			}
+			rv, err := right(r)
+			return boolValue(truthy(rv)), err
 		}
-		rv, err := r.eval(x.r)
-		return truthy(rv), err
-	case "or":
-		if truthy(l) {
-			return true, nil
-		}
-		rv, err := r.eval(x.r)
-		return truthy(rv), err
 	}
-	rv, err := r.eval(x.r)
-	if err != nil {
-		return nil, err
+	op := binaryOps(x.op)
+	return func(r *renderer) (Value, error) {
+		if err := r.step(pos); err != nil {
+			return Value{}, err
+		}
+		l, err := left(r)
+		if err != nil {
+			return Value{}, err
+		}
+		rv, err := right(r)
+		if err != nil {
+			return Value{}, err
+		}
+		return op(r, r.resolve(l), r.resolve(rv), pos)
 	}
-	switch x.op {
-	case "==":
-		return equal(l, rv), nil
-	case "!=":
-		return !equal(l, rv), nil
-	case "<", "<=", ">", ">=":
-		c, ok := compare(l, rv)
-		if !ok {
-			return nil, r.errAt(x.pos, "cannot compare %s %s %s", typeName(l), x.op, typeName(rv))
-		}
-		switch x.op {
-		case "<":
-			return c < 0, nil
-		case "<=":
-			return c <= 0, nil
-		case ">":
-			return c > 0, nil
-		}
-		return c >= 0, nil
-	case "in", "not in":
-		in, err := r.contains(rv, l, x.pos)
-		if x.op == "not in" {
-			in = !in
-		}
-		return in, err
-	case "~":
-		s := toString(l) + toString(rv)
-		return s, r.charge(len(s), x.pos)
-	}
-	return r.arith(x, l, rv)
 }
 
-func (r *renderer) contains(container, item any, pos int) (bool, error) {
-	switch c := normalize(container).(type) {
-	case []any:
-		for _, e := range c {
+func binaryOps(op string) binaryOp {
+	switch op {
+	case "==":
+		return func(_ *renderer, l, rv Value, _ int) (Value, error) { return boolValue(equal(l, rv)), nil }
+	case "!=":
+		return func(_ *renderer, l, rv Value, _ int) (Value, error) { return boolValue(!equal(l, rv)), nil }
+	case "<", "<=", ">", ">=":
+		return func(r *renderer, l, rv Value, pos int) (Value, error) {
+			c, ok := compare(l, rv)
+			if !ok {
+				return Value{}, r.errAt(pos, "cannot compare %s %s %s", typeName(l), op, typeName(rv))
+			}
+			switch op {
+			case "<":
+				return boolValue(c < 0), nil
+			case "<=":
+				return boolValue(c <= 0), nil
+			case ">":
+				return boolValue(c > 0), nil
+			}
+			return boolValue(c >= 0), nil
+		}
+	case "in", "not in":
+		negate := op == "not in"
+		return func(r *renderer, l, rv Value, pos int) (Value, error) {
+			in, err := r.contains(rv, l, pos)
+			return boolValue(in != negate), err
+		}
+	case "~":
+		return func(r *renderer, l, rv Value, pos int) (Value, error) {
+			s := r.str(appendValue(appendValue(r.text.tail(), l), rv))
+			return stringValue(s), r.charge(len(s), pos)
+		}
+	}
+	return func(r *renderer, l, rv Value, pos int) (Value, error) { return r.arith(op, l, rv, pos) }
+}
+
+func (r *renderer) contains(container, item Value, pos int) (bool, error) {
+	switch container.kind {
+	case kindArray:
+		for _, e := range container.list {
 			if equal(e, item) {
 				return true, nil
 			}
 		}
 		return false, nil
-	case map[string]any:
-		k, ok := normalize(item).(string)
-		if !ok {
-			return false, nil
-		}
-		_, found := c[k]
-		return found, nil
-	case string:
-		s, ok := normalize(item).(string)
-		if !ok {
+	case kindObject:
+		return item.kind == kindString && container.member(item.str).kind != kindUndefined, nil
+	case kindString:
+		if item.kind != kindString {
 			return false, r.errAt(pos, "\"in\" a string needs a string, got %s", typeName(item))
 		}
-		return strings.Contains(c, s), nil
-	case undefinedValue, nil:
+		return strings.Contains(container.str, item.str), nil
+	case kindUndefined, kindNull:
 		return false, nil
 	}
 	return false, r.errAt(pos, "cannot test \"in\" %s", typeName(container))
 }
 
-func (r *renderer) arith(x *binaryExpr, l, rv any) (any, error) {
-	if x.op == "+" {
-		ls, lok := normalize(l).(string)
-		rs, rok := normalize(rv).(string)
-		if lok && rok {
-			s := ls + rs
-			return s, r.charge(len(s), x.pos)
+func (r *renderer) arith(op string, l, rv Value, pos int) (Value, error) {
+	if op == "+" {
+		if l.kind == kindString && rv.kind == kindString {
+			s := r.str(append(append(r.text.tail(), l.str...), rv.str...))
+			return stringValue(s), r.charge(len(s), pos)
 		}
-		la, lok := normalize(l).([]any)
-		ra, rok := normalize(rv).([]any)
-		if lok && rok {
-			if err := r.charge(16*(len(la)+len(ra)), x.pos); err != nil {
-				return nil, err
+		if l.kind == kindArray && rv.kind == kindArray {
+			if err := r.charge(16*(len(l.list)+len(rv.list)), pos); err != nil {
+				return Value{}, err
 			}
-			return append(append(make([]any, 0, len(la)+len(ra)), la...), ra...), nil
+			items := r.vals.take(len(l.list) + len(rv.list))
+			copy(items[copy(items, l.list):], rv.list)
+			return Value{kind: kindArray, list: items}, nil
 		}
 	}
 	lf, li, lInt, lok := number(l)
 	rf, ri, rInt, rok := number(rv)
 	if !lok || !rok {
-		return nil, r.errAt(x.pos, "cannot compute %s %s %s", typeName(l), x.op, typeName(rv))
+		return Value{}, r.errAt(pos, "cannot compute %s %s %s", typeName(l), op, typeName(rv))
 	}
 	both := lInt && rInt
-	switch x.op {
+	switch op {
 	case "+":
 		if both {
 			if s := li + ri; (s > li) == (ri > 0) {
-				return s, nil
+				return intValue(s), nil
 			}
 		}
-		return lf + rf, nil
+		return floatValue(lf + rf), nil
 	case "-":
 		if both {
 			if d := li - ri; (d < li) == (ri > 0) {
-				return d, nil
+				return intValue(d), nil
 			}
 		}
-		return lf - rf, nil
+		return floatValue(lf - rf), nil
 	case "*":
 		if both && li != 0 && ri != 0 {
 			if p := li * ri; p/ri == li && !(li == -1 && ri == math.MinInt64) && !(ri == -1 && li == math.MinInt64) {
-				return p, nil
+				return intValue(p), nil
 			}
-			return lf * rf, nil
+			return floatValue(lf * rf), nil
 		}
 		if both {
-			return int64(0), nil
+			return intValue(0), nil
 		}
-		return lf * rf, nil
+		return floatValue(lf * rf), nil
 	case "/":
 		if rf == 0 {
-			return nil, r.errAt(x.pos, "division by zero")
+			return Value{}, r.errAt(pos, "division by zero")
 		}
-		return lf / rf, nil
+		return floatValue(lf / rf), nil
 	case "%":
 		if rf == 0 {
-			return nil, r.errAt(x.pos, "modulo by zero")
+			return Value{}, r.errAt(pos, "modulo by zero")
 		}
 		if !both {
-			return math.Mod(lf, rf), nil
+			return floatValue(math.Mod(lf, rf)), nil
 		}
-		return li % ri, nil
+		return intValue(li % ri), nil
 	}
-	return nil, r.errAt(x.pos, "unknown operator %s", x.op)
+	return Value{}, r.errAt(pos, "unknown operator %s", op)
 }

@@ -20,10 +20,11 @@ const (
 // Template is a parsed template, safe for concurrent renders.
 type Template struct {
 	src       string
-	body      []node
+	prog      execFn // the compiled template
+	loopDepth int    // deepest for-loop nesting: loop frames a render needs
+	setSlots  int    // distinct set variables
 	usesBody  bool
 	usesJSON  bool
-	usesReqHd bool
 }
 
 // Source returns the template text.
@@ -56,7 +57,9 @@ func Parse(src string) (*Template, error) {
 	if end.kind != tokEOF {
 		return nil, p.errAt(end, "unexpected {%% %s %%} with no open block", end.val)
 	}
-	return &Template{src: src, body: body, usesBody: p.usesBody, usesJSON: p.usesJSON}, nil
+	t := &Template{src: src, usesBody: p.usesBody, usesJSON: p.usesJSON}
+	t.prog, t.loopDepth, t.setSlots = compile(body)
+	return t, nil
 }
 
 type parser struct {

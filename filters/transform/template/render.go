@@ -1,23 +1,58 @@
 package template
 
 import (
-	"sort"
-	"strconv"
+	"strings"
+	"sync"
 )
 
-// Input is what a template reads while rendering.
+// Input is what a template reads while rendering. The caller fills it per
+// message; nothing in it is copied.
 type Input struct {
-	// Headers are the current direction's headers as they arrived, keyed by
-	// lower-case name, first value (header("x")).
-	Headers map[string]string
-	// RequestHeaders are the request's headers as they arrived
-	// (request_header("x")); for a request transformation, the same map.
+	// HeaderList is the current direction's headers as they arrived, with
+	// lower-case names (as Envoy hands them); header("x") reads the first
+	// value. When nil, Headers is used.
+	HeaderList [][2]string
+	// RequestHeaderList is the request's headers as they arrived
+	// (request_header("x")); for a request transformation, the same list.
+	// When nil, RequestHeaders is used.
+	RequestHeaderList [][2]string
+	// Headers and RequestHeaders are the same as maps keyed by lower-case
+	// name, first value, for callers that have maps at hand.
+	Headers        map[string]string
 	RequestHeaders map[string]string
 	// Body is the raw message body (body()).
 	Body string
-	// JSON is the parsed body (paths and context()); nil when the body was
-	// not parsed.
+	// Doc is the parsed body (paths and context()); nil when the body was
+	// not parsed. It wins over JSON.
+	Doc *JSONDoc
+	// JSON is the parsed body as Go values (what DecodeJSON returns); it is
+	// converted per render, so a filter should use Doc.
 	JSON any
+}
+
+func (in *Input) header(name string) string {
+	if in.HeaderList != nil {
+		return firstValue(in.HeaderList, name)
+	}
+	return in.Headers[name]
+}
+
+func (in *Input) requestHeader(name string) string {
+	if in.RequestHeaderList != nil {
+		return firstValue(in.RequestHeaderList, name)
+	}
+	return in.RequestHeaders[name]
+}
+
+// firstValue scans the pairs: a request has a few dozen headers at most, and
+// a scan costs less than building an index per request.
+func firstValue(pairs [][2]string, name string) string {
+	for i := range pairs {
+		if pairs[i][0] == name {
+			return pairs[i][1]
+		}
+	}
+	return ""
 }
 
 // Limits bound one render. Zero fields take the defaults.
@@ -28,7 +63,7 @@ type Limits struct {
 	// creates, output included, so that a loop cannot churn through memory
 	// even when each value it builds is small enough.
 	MaxWorkBytes int
-	// MaxSteps caps evaluation steps (one per node, expression and loop
+	// MaxSteps caps evaluation steps (one per expression and loop
 	// iteration), so that nested loops end.
 	MaxSteps int
 }
@@ -55,21 +90,38 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-type binding struct {
-	name string
-	v    any
+// frame is one running for loop: its iteration and current variables.
+type frame struct {
+	index, length int
+	key, val      Value
+	parent        Value // what "loop" meant outside this for (loop.parent)
 }
 
+// renderer is the per-render scratch state. Renderers are pooled: a render
+// resets one and reuses its memory, so rendering allocates nothing in the
+// steady state.
 type renderer struct {
-	src   string
-	in    *Input
-	lim   Limits
-	out   []byte
-	steps int
-	work  int
-	local []binding // loop variables, innermost last
-	sets  map[string]any
+	src    string
+	in     *Input
+	root   Value // the JSON body
+	lim    Limits
+	out    []byte
+	steps  int
+	work   int
+	frames []frame // indexed by loop depth
+	sets   []Value // by set slot; kindUnset until the set runs
+	args   []Value // call arguments, a stack shared by nested calls
+	vals   slab    // lists built while rendering
+	text   arena   // strings built while rendering
 }
+
+// Reuse bounds: a pooled renderer keeps up to this much memory.
+const (
+	keepRenderValues = 8 << 10
+	keepRenderBytes  = 256 << 10
+)
+
+var renderers = sync.Pool{New: func() any { return new(renderer) }}
 
 // Render renders the template. Errors are *Error with the line:column of the
 // expression that failed.
@@ -78,225 +130,195 @@ func (t *Template) Render(in *Input, lim Limits) (string, error) {
 	return string(out), err
 }
 
-// AppendRender renders the template, appending to dst.
+// AppendRender renders the template, appending to dst. With a dst of enough
+// capacity, an Input.Doc (or no JSON) and HeaderList, rendering allocates
+// nothing.
 func (t *Template) AppendRender(dst []byte, in *Input, lim Limits) ([]byte, error) {
 	if in == nil {
 		in = &Input{}
 	}
-	r := &renderer{src: t.src, in: in, lim: lim.withDefaults(), out: dst}
+	r := renderers.Get().(*renderer)
+	r.start(t, in, lim, dst)
 	base := len(dst)
-	if err := r.execNodes(t.body); err != nil {
+	err := t.prog(r)
+	out := r.out
+	r.release()
+	renderers.Put(r)
+	if err != nil {
 		return dst[:base], err
 	}
-	return r.out, nil
+	return out, nil
+}
+
+func (r *renderer) start(t *Template, in *Input, lim Limits, dst []byte) {
+	r.src, r.in, r.lim, r.out, r.steps, r.work = t.src, in, lim.withDefaults(), dst, 0, 0
+	if cap(r.frames) < t.loopDepth {
+		r.frames = make([]frame, t.loopDepth)
+	}
+	r.frames = r.frames[:t.loopDepth]
+	if cap(r.sets) < t.setSlots {
+		r.sets = make([]Value, t.setSlots)
+	}
+	r.sets = r.sets[:t.setSlots]
+	for i := range r.sets {
+		r.sets[i] = Value{kind: kindUnset}
+	}
+	switch {
+	case in.Doc != nil && in.Doc.ok:
+		r.root = in.Doc.root
+	case in.Doc == nil && in.JSON != nil:
+		r.root = r.fromAny(in.JSON)
+	default:
+		r.root = Value{}
+	}
+}
+
+// release drops what the render referenced, keeping the memory.
+func (r *renderer) release() {
+	clear(r.frames)
+	clear(r.sets)
+	clear(r.args[:cap(r.args)])
+	r.args = r.args[:0]
+	if cap(r.args) > keepRenderValues {
+		r.args = nil
+	}
+	r.vals.reset(keepRenderValues)
+	r.text.reset(keepRenderBytes)
+	r.src, r.in, r.root, r.out = "", nil, Value{}, nil
 }
 
 func (r *renderer) errAt(pos int, format string, args ...any) error {
 	return errorAt(r.src, pos, format, args...)
 }
 
+// step counts one evaluation step. It and charge are small enough to be
+// inlined, their errors built out of line: in Wasm every call costs.
 func (r *renderer) step(pos int) error {
 	r.steps++
 	if r.steps > r.lim.MaxSteps {
-		return r.errAt(pos, "template exceeded %d evaluation steps", r.lim.MaxSteps)
+		return r.stepsError(pos)
 	}
 	return nil
+}
+
+//go:noinline
+func (r *renderer) stepsError(pos int) error {
+	return r.errAt(pos, "template exceeded %d evaluation steps", r.lim.MaxSteps)
 }
 
 // charge accounts for n bytes of newly built values.
 func (r *renderer) charge(n int, pos int) error {
 	r.work += n
 	if r.work > r.lim.MaxWorkBytes || n > r.lim.MaxWorkBytes {
-		return r.errAt(pos, "template built more than %d bytes", r.lim.MaxWorkBytes)
+		return r.workError(pos)
 	}
 	return nil
 }
 
-func (r *renderer) write(v any, pos int) error {
-	before := len(r.out)
-	var err error
-	if s, ok := v.(string); ok {
-		if len(s) > r.lim.MaxOutputBytes {
-			return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
-		}
-		r.out = append(r.out, s...)
-	} else if r.out, err = appendValue(r.out, v); err != nil {
-		return r.errAt(pos, "cannot print %s: %v", typeName(v), err)
+//go:noinline
+func (r *renderer) workError(pos int) error {
+	return r.errAt(pos, "template built more than %d bytes", r.lim.MaxWorkBytes)
+}
+
+func (r *renderer) writeText(s string, pos int) error {
+	if len(s) > r.lim.MaxOutputBytes-len(r.out) {
+		return r.outputError(pos)
 	}
+	r.out = append(r.out, s...)
+	return r.charge(len(s), pos)
+}
+
+//go:noinline
+func (r *renderer) outputError(pos int) error {
+	return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
+}
+
+func (r *renderer) write(v Value, pos int) error {
+	if v.kind == kindString {
+		return r.writeText(v.str, pos)
+	}
+	before := len(r.out)
+	r.out = appendValue(r.out, r.resolve(v))
 	if len(r.out) > r.lim.MaxOutputBytes {
-		return r.errAt(pos, "output is larger than %d bytes", r.lim.MaxOutputBytes)
+		return r.outputError(pos)
 	}
 	return r.charge(len(r.out)-before, pos)
 }
 
-func (r *renderer) execNodes(nodes []node) error {
-	for _, n := range nodes {
-		if err := r.exec(n); err != nil {
-			return err
-		}
+// str makes a string in the render's arena.
+func (r *renderer) str(b []byte) string { return r.text.commit(b) }
+
+// toString renders a value as text (for functions that take strings).
+func (r *renderer) toString(v Value) string {
+	if v.kind == kindString {
+		return v.str
 	}
-	return nil
+	return r.str(appendValue(r.text.tail(), r.resolve(v)))
 }
 
-func (r *renderer) exec(n node) error {
-	switch n := n.(type) {
-	case textNode:
-		return r.write(n.text, n.pos)
-	case outputNode:
-		v, err := r.eval(n.x)
-		if err != nil {
-			return err
+// lower is strings.ToLower without an allocation for ASCII text.
+func (r *renderer) lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s)
 		}
-		return r.write(v, n.x.position())
-	case ifNode:
-		for _, b := range n.branches {
-			if b.cond == nil {
-				return r.execNodes(b.body)
+		if 'A' <= c && c <= 'Z' {
+			b := append(r.text.tail(), s...)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
 			}
-			c, err := r.eval(b.cond)
-			if err != nil {
-				return err
+			return r.str(b)
+		}
+	}
+	return s
+}
+
+// upper is strings.ToUpper without an allocation for ASCII text.
+func (r *renderer) upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToUpper(s)
+		}
+		if 'a' <= c && c <= 'z' {
+			b := append(r.text.tail(), s...)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
 			}
-			if truthy(c) {
-				return r.execNodes(b.body)
-			}
+			return r.str(b)
 		}
-		return nil
-	case forNode:
-		return r.execFor(n)
-	case setNode:
-		v, err := r.eval(n.x)
-		if err != nil {
-			return err
-		}
-		if r.sets == nil {
-			r.sets = map[string]any{}
-		}
-		r.sets[n.name] = v
-		return nil
 	}
-	return nil
+	return s
 }
 
-func (r *renderer) execFor(n forNode) error {
-	iter, err := r.eval(n.iter)
-	if err != nil {
-		return err
+// plain is a value read out of a container: a number forgets its JSON text
+// (a template reads a body number as its value, as Inja does), so that it
+// prints as a computed number when put in a new list.
+func plain(v Value) Value {
+	if v.kind == kindInt || v.kind == kindFloat {
+		v.str = ""
 	}
-	var keys []string
-	var items []any
-	switch x := normalize(iter).(type) {
-	case undefinedValue, nil:
-		return nil // nothing to loop over, like an empty list
-	case []any:
-		items = x
-	case map[string]any:
-		// Objects iterate in key order (as nlohmann::json does), giving
-		// values to "for v in obj" and keys and values to "for k, v in obj".
-		keys = make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		items = make([]any, len(keys))
-		for i, k := range keys {
-			items[i] = x[k]
-		}
-	default:
-		return r.errAt(n.iter.position(), "cannot loop over %s", typeName(iter))
-	}
-	if n.keyVar != "" && keys == nil {
-		return r.errAt(n.iter.position(), "for %s, %s needs an object, got %s", n.keyVar, n.valVar, typeName(iter))
-	}
-	parent := r.lookupLocal("loop")
-	mark := len(r.local)
-	defer func() { r.local = r.local[:mark] }()
-	for i, item := range items {
-		if err := r.step(n.pos); err != nil {
-			return err
-		}
-		loop := &loopInfo{index: i, length: len(items), parent: parent}
-		r.local = r.local[:mark]
-		r.local = append(r.local, binding{"loop", loop}, binding{n.valVar, normalize(item)})
-		if n.keyVar != "" {
-			r.local = append(r.local, binding{n.keyVar, keys[i]})
-		}
-		if err := r.execNodes(n.body); err != nil {
-			return err
-		}
-	}
-	return nil
+	return v
 }
 
-func (r *renderer) lookupLocal(name string) any {
-	for i := len(r.local) - 1; i >= 0; i-- {
-		if r.local[i].name == name {
-			return r.local[i].v
+// member reads obj.name; a numeric name indexes an array (idx, -1 when name
+// is not a number). Anything that leads nowhere is undefined (Jinja's lenient
+// lookup).
+func (r *renderer) member(obj Value, name string, idx int) Value {
+	switch obj.kind {
+	case kindObject:
+		return plain(obj.member(name))
+	case kindArray:
+		if idx >= 0 && idx < len(obj.list) {
+			return plain(obj.list[idx])
 		}
+	case kindLoop:
+		return r.loopMember(int(obj.num), loopFieldOf(name))
 	}
-	return undefined
-}
-
-func (r *renderer) lookup(name string) any {
-	if v := r.lookupLocal(name); v != undefined {
-		return v
-	}
-	if v, ok := r.sets[name]; ok {
-		return v
-	}
-	return member(r.in.JSON, name)
-}
-
-// member reads obj.name; a numeric name indexes an array. Anything that
-// leads nowhere is undefined (Jinja's lenient lookup).
-func member(obj any, name string) any {
-	switch x := obj.(type) {
-	case map[string]any:
-		if v, ok := x[name]; ok {
-			return normalize(v)
-		}
-	case []any:
-		if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(x) {
-			return normalize(x[i])
-		}
-	case *loopInfo:
-		return x.member(name)
-	}
-	return undefined
-}
-
-// loopInfo is the "loop" variable inside a for: Inja's index (from 0),
-// index1, is_first, is_last and parent, plus Jinja's first, last and length.
-// A struct rather than a map: one loop iteration should not cost a map.
-type loopInfo struct {
-	index, length int
-	parent        any
-}
-
-func (l *loopInfo) member(name string) any {
-	switch name {
-	case "index":
-		return int64(l.index)
-	case "index1":
-		return int64(l.index + 1)
-	case "is_first", "first":
-		return l.index == 0
-	case "is_last", "last":
-		return l.index == l.length-1
-	case "length":
-		return int64(l.length)
-	case "parent":
-		return l.parent
-	}
-	return undefined
-}
-
-func (l *loopInfo) asMap() map[string]any {
-	m := map[string]any{}
-	for _, k := range []string{"index", "index1", "is_first", "is_last", "first", "last", "length", "parent"} {
-		if v := l.member(k); v != undefined {
-			m[k] = v
-		}
-	}
-	return m
+	return Value{}
 }

@@ -24,13 +24,12 @@ func Ingress(name string, n int) *ir.Proxy {
 		Name: name,
 		Kind: ir.KindIngress,
 		WasmModules: []*ir.WasmModule{
-			{Name: "accesslog", URL: "http://wasp-controller.wasp-system.svc:8082/wasm/accesslog.wasm", SHA256: sha("a")},
-			{Name: "ratelimit", URL: "http://wasp-controller.wasp-system.svc:8082/wasm/ratelimit.wasm", SHA256: sha("r")},
+			{Name: "builtin", URL: "http://wasp-controller.wasp-system.svc:8082/wasm/builtin.wasm", SHA256: sha("b")},
 		},
 	}
-	rl := &ir.WasmFilter{Name: ir.FilterRateLimit, Module: "ratelimit", Policies: map[string]json.RawMessage{}}
+	rl := &ir.WasmFilter{Name: ir.FilterRateLimit, Module: "builtin", RootID: ir.FilterRateLimit, Policies: map[string]json.RawMessage{}}
 	al := &ir.WasmFilter{
-		Name: ir.FilterAccessLog, Module: "accesslog", Default: "gw/access",
+		Name: ir.FilterAccessLog, Module: "builtin", RootID: ir.FilterAccessLog, Default: "gw/access",
 		Policies: map[string]json.RawMessage{"gw/access": json.RawMessage(
 			`{"accessLog":[{"fileSink":{"path":"/dev/stdout","jsonFormat":{"code":"%RESPONSE_CODE%","flags":"%RESPONSE_FLAGS%","path":"%REQ(:PATH)%"}}}]}`)},
 	}
