@@ -38,7 +38,9 @@ const (
 // 169.254.169.254 among them), unspecified, multicast and broadcast
 // addresses are refused, and private-network addresses (RFC 1918, RFC 6598
 // shared space, IPv6 unique-local) are refused unless AllowPrivateNetworks
-// is set. Everything else is allowed.
+// is set. Everything else is allowed. An IPv4-mapped address is judged as
+// its IPv4 address; a NAT64 address (64:ff9b::/96) must pass for the IPv4
+// address it embeds too.
 //
 // The zero policy is the default: public addresses only.
 type AddressPolicy struct {
@@ -66,6 +68,7 @@ var (
 	thisNetwork        = netip.MustParsePrefix("0.0.0.0/8")     // RFC 1122 "this network"
 	limitedBroadcast   = netip.MustParseAddr("255.255.255.255")
 	metadataAddress    = netip.MustParseAddr("169.254.169.254")
+	nat64              = netip.MustParsePrefix("64:ff9b::/96") // RFC 6052: the IPv4 address in the last 32 bits
 )
 
 // refusedClasses, most specific first: the first match names the address.
@@ -106,6 +109,13 @@ func (e *RefusedError) Error() string {
 // connection to a, else nil.
 func (p AddressPolicy) Check(a netip.Addr) error {
 	a = a.Unmap() // ::ffff:127.0.0.1 is 127.0.0.1
+	if nat64.Contains(a) {
+		// A NAT64 gateway connects to the embedded IPv4 address: judge that.
+		b := a.As16()
+		if err := p.Check(netip.AddrFrom4([4]byte(b[12:]))); err != nil {
+			return err
+		}
+	}
 	for _, d := range p.DeniedCIDRs {
 		if d.Contains(a) {
 			return &RefusedError{Addr: a, Denied: d}

@@ -28,6 +28,8 @@ func TestAddressPolicyCheck(t *testing.T) {
 		{zero, "127.8.9.10", "loopback"},
 		{zero, "::1", "loopback"},
 		{zero, "::ffff:127.0.0.1", "loopback"},
+		{zero, "64:ff9b::a9fe:a9fe", "link-local (the cloud metadata endpoint)"}, // NAT64 of 169.254.169.254
+		{zero, "64:ff9b::cb00:7107", ""},                                         // NAT64 of 203.0.113.7
 		{zero, "169.254.169.254", "link-local (the cloud metadata endpoint)"},
 		{zero, "169.254.10.1", "link-local"},
 		{zero, "fe80::1", "link-local"},
