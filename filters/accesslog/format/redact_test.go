@@ -89,3 +89,30 @@ func TestRedactFormatRendersAlike(t *testing.T) {
 
 // mixedFormat mixes sensitive and ordinary headers.
 const mixedFormat = `"%REQ(:METHOD)% %REQ(:PATH)%" auth=%REQ(AUTHORIZATION)% cookie=%REQ(COOKIE)% rid=%REQ(X-REQUEST-ID)%`
+
+// FuzzRedactFormat: whatever text format parses is rewritten, and the
+// rewrite rendered with nothing redacted (as Envoy renders it) prints what
+// the original prints under the rule.
+func FuzzRedactFormat(f *testing.F) {
+	for _, s := range []string{mixedFormat, "%REQ(X?AUTHORIZATION):2% %RESP(set-cookie)%", "%%", "%REQ(", "a%REQ(COOKIE)%b", "%START_TIME(%s)%"} {
+		f.Add(s)
+	}
+	everything := Options{Unredacted: SensitiveHeaders}
+	f.Fuzz(func(t *testing.T, s string) {
+		orig, err := ParseText(s, Options{})
+		rewritten, rerr := RedactFormat(s, Options{})
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("%q: ParseText error %v, RedactFormat error %v", s, err, rerr)
+		}
+		if err != nil {
+			return
+		}
+		native, err := ParseText(rewritten, everything)
+		if err != nil {
+			t.Fatalf("%q rewritten to %q, which does not parse: %v", s, rewritten, err)
+		}
+		if w, n := string(orig.Append(nil, rateLimitedGet())), string(native.Append(nil, rateLimitedGet())); w != n {
+			t.Fatalf("%q: filter %q, native %q", s, w, n)
+		}
+	})
+}
