@@ -254,7 +254,30 @@ func TestStatusDoesNotEchoTheServer(t *testing.T) {
 		buf.Flush()
 	}))
 	defer raw.Close()
+	// Registries whose authentication handshake go-containerregistry
+	// reports by quoting the server: a token answer without a token, a
+	// challenge without a realm.
+	tokenless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			fmt.Fprint(w, `{"internal":"internal-body-secret"}`)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="registry"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer tokenless.Close()
+	realmless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer service="internal-header-secret"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer realmless.Close()
 	f, _ := newTestFetcher(t, Options{})
+	for _, srv := range []*httptest.Server{tokenless, realmless} {
+		e := wantReason(t, fetchErr(f, Source{Image: &ImageSource{Reference: strings.TrimPrefix(srv.URL, "http://") + "/filters/demo:v1"}}), ReasonFetchFailed)
+		if msg := e.Error(); strings.Contains(msg, "secret") || !strings.Contains(msg, "its content is not shown") || e.Attempts != 1 {
+			t.Errorf("handshake failure: %q after %d attempts", msg, e.Attempts)
+		}
+	}
 	for _, src := range []Source{
 		{HTTP: &HTTPSource{URL: raw.URL + "/m.wasm"}, SHA256: strings.Repeat("a", 64)},
 		{Image: &ImageSource{Reference: strings.TrimPrefix(raw.URL, "http://") + "/filters/demo:v1"}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path"
 	"slices"
@@ -56,7 +57,7 @@ func (f *Fetcher) fetchImage(ctx context.Context, src *ImageSource) ([]byte, err
 		remote.WithRetryPredicate(func(error) bool { return false }),
 	)
 	if err != nil {
-		return nil, classifyRegistryError(err)
+		return nil, classifyRegistryError(handshakeError(err))
 	}
 	if desc.MediaType.IsIndex() {
 		return nil, permanent(fmt.Errorf("%s is an image index: reference a single Wasm image or artifact", ref))
@@ -161,6 +162,27 @@ func classifyRegistryError(err error) error {
 		return permanent(err)
 	}
 	return err
+}
+
+// handshakeError keeps the errors of the registry exchange (ping, token,
+// manifest) whose text is wasp's or Go's own — a registry status, a
+// refused address, a network failure, a timeout — and replaces any other:
+// go-containerregistry quotes the server in some (a token endpoint's body
+// when it holds no token, the WWW-Authenticate parameters when they lack a
+// realm), and the WasmFilter status must not become a way to read a
+// server's answers.
+func handshakeError(err error) error {
+	var (
+		te      *transport.Error
+		refused *RefusedError
+		ne      net.Error
+	)
+	switch {
+	case errors.As(err, &te), errors.As(err, &refused), errors.As(err, &ne),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return permanent(errors.New("the registry's answer to the pull (its authentication challenge or token response) is not usable; its content is not shown"))
 }
 
 // registryErrorCodes are the error codes of the OCI distribution spec.
