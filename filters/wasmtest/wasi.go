@@ -3,42 +3,24 @@ package wasmtest
 import (
 	"fmt"
 	"sort"
+
+	"wasp.dev/filters/envoywasi"
 )
 
 // WASIModule is the import module name of WASI preview 1.
-const WASIModule = "wasi_snapshot_preview1"
+const WASIModule = envoywasi.Module
 
-// EnvoyWASIFunctions is the set of WASI preview 1 functions Envoy 1.33's Wasm
-// host provides. A module importing any other WASI function fails to load in
-// Envoy, so wasmtest refuses it too.
-//
-// Source: proxy-wasm-cpp-host include/proxy-wasm/exports.h,
-// FOR_ALL_WASI_FUNCTIONS (fd_write, fd_read, fd_seek, fd_close,
-// fd_fdstat_get, environ_get, environ_sizes_get, args_get, args_sizes_get,
-// clock_time_get, random_get, proc_exit, path_open, fd_prestat_get,
-// fd_prestat_dir_name), plus sched_yield, poll_oneoff and fd_fdstat_set_flags,
-// which cpp-host added for modules built by the standard Go toolchain (the
-// version Envoy 1.33 pins).
-var EnvoyWASIFunctions = map[string]bool{
-	"fd_write":            true,
-	"fd_read":             true,
-	"fd_seek":             true,
-	"fd_close":            true,
-	"fd_fdstat_get":       true,
-	"environ_get":         true,
-	"environ_sizes_get":   true,
-	"args_get":            true,
-	"args_sizes_get":      true,
-	"clock_time_get":      true,
-	"random_get":          true,
-	"proc_exit":           true,
-	"path_open":           true,
-	"fd_prestat_get":      true,
-	"fd_prestat_dir_name": true,
-	"sched_yield":         true,
-	"poll_oneoff":         true,
-	"fd_fdstat_set_flags": true,
-}
+// EnvoyWASIFunctions is the set of WASI preview 1 functions Envoy's Wasm host
+// provides: package envoywasi's list (its doc names the upstream source),
+// which the controller's module validation reads too. A module importing any
+// other WASI function fails to load in Envoy, so wasmtest refuses it too.
+var EnvoyWASIFunctions = func() map[string]bool {
+	set := map[string]bool{}
+	for _, name := range envoywasi.Functions() {
+		set[name] = true
+	}
+	return set
+}()
 
 // Import is one function a module imports.
 type Import struct{ Module, Name string }
@@ -52,7 +34,7 @@ func checkImports(imports []Import) error {
 	for _, imp := range imports {
 		switch imp.Module {
 		case WASIModule:
-			if !EnvoyWASIFunctions[imp.Name] {
+			if !envoywasi.Provides(imp.Name) {
 				bad = append(bad, imp.Module+"."+imp.Name)
 			}
 		case "env":

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	logformat "wasp.dev/filters/accesslog/format"
 	"wasp.dev/filters/config"
 	"wasp.dev/xds/ir"
 )
@@ -130,14 +131,21 @@ func (t *translation) accessLoggers(routes []*ir.Route) ([]*accesslogv3.AccessLo
 
 // fallbackLogger renders the entry's format natively for requests the Wasm
 // filter never saw (its "seen" marker is absent), with the entry's own
-// filter translated to Envoy's native one.
+// filter translated to Envoy's native one. Envoy's formatter prints
+// headers as they are, so the format is rewritten by the filter's
+// redaction rule first (logformat.RedactFormat): both paths print the same
+// line.
 func fallbackLogger(what string, e *config.AccessLog) (*accesslogv3.AccessLog, error) {
 	fs := e.FileSink
+	redact := logformat.Options{Unredacted: e.UnredactedHeaders}
 	var format *corev3.SubstitutionFormatString
 	switch {
 	case len(fs.JSONFormat) > 0:
 		var st structpb.Struct
 		if err := protojson.Unmarshal(fs.JSONFormat, &st); err != nil {
+			return nil, fmt.Errorf("%s: jsonFormat: %w", what, err)
+		}
+		if err := redactJSONFormat(&st, redact); err != nil {
 			return nil, fmt.Errorf("%s: jsonFormat: %w", what, err)
 		}
 		format = &corev3.SubstitutionFormatString{Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &st}}
@@ -148,6 +156,10 @@ func fallbackLogger(what string, e *config.AccessLog) (*accesslogv3.AccessLog, e
 		}
 		if !strings.HasSuffix(s, "\n") {
 			s += "\n"
+		}
+		s, err := logformat.RedactFormat(s, redact)
+		if err != nil {
+			return nil, fmt.Errorf("%s: stringFormat: %w", what, err)
 		}
 		format = textFormat(s)
 	}
@@ -165,4 +177,35 @@ func fallbackLogger(what string, e *config.AccessLog) (*accesslogv3.AccessLog, e
 		}}
 	}
 	return fileLogger(what+" fallback", fs.Path, format, filter)
+}
+
+// redactJSONFormat applies the redaction rule to every string of a JSON
+// format, nested objects and lists included.
+func redactJSONFormat(st *structpb.Struct, o logformat.Options) error {
+	for _, v := range st.GetFields() {
+		if err := redactJSONValue(v, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func redactJSONValue(v *structpb.Value, o logformat.Options) error {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		s, err := logformat.RedactFormat(k.StringValue, o)
+		if err != nil {
+			return err
+		}
+		k.StringValue = s
+	case *structpb.Value_StructValue:
+		return redactJSONFormat(k.StructValue, o)
+	case *structpb.Value_ListValue:
+		for _, item := range k.ListValue.GetValues() {
+			if err := redactJSONValue(item, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -64,6 +64,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	wasmCacheDir := fs.String("wasm-cache-dir", "", "directory of the WasmFilter module cache (content-addressed, LRU); default: a temporary directory removed at exit")
 	wasmCacheBytes := fs.Int64("wasm-cache-max-bytes", defaultWasmCacheBytes, "size bound of the WasmFilter module cache")
 	wasmMaxModule := fs.Int64("wasm-max-module-bytes", wasmsource.DefaultMaxModuleBytes, "largest WasmFilter module accepted (TooLarge past it)")
+	fetchAllowed := fs.String(wasmsource.FlagAllowedCIDRs, "", "comma-separated CIDRs WasmFilter fetches may connect to whatever they are (loopback, link-local, private); e.g. an in-cluster registry's Service range")
+	fetchPrivate := fs.Bool(wasmsource.FlagAllowPrivateNetworks, false, "let WasmFilter fetches connect to private-network addresses (RFC 1918, 100.64.0.0/10, fc00::/7)")
+	fetchDenied := fs.String(wasmsource.FlagDeniedCIDRs, "", "comma-separated CIDRs WasmFilter fetches never connect to, whatever else allows them (e.g. public Pod or Service ranges)")
 	proxyImage := fs.String("proxy-image", deploy.DefaultImage, "Envoy image of the proxies (GatewayParameters override it)")
 	waspImage := fs.String("wasp-image", deploy.DefaultWaspImage, "this binary's image, run as `wasp sds` in ingress pods with the Istio integration")
 	var lf logFlags
@@ -110,7 +113,12 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		log.Error(err, "opening the WasmFilter module cache")
 		return 1
 	}
-	fetcher, err := wasmsource.New(wasmsource.Options{Cache: wasmCache, MaxModuleBytes: *wasmMaxModule})
+	fetchAddresses, err := fetchAddressPolicy(*fetchAllowed, *fetchPrivate, *fetchDenied)
+	if err != nil {
+		log.Error(err, "WasmFilter fetch address flags")
+		return 2
+	}
+	fetcher, err := wasmsource.New(wasmsource.Options{Cache: wasmCache, MaxModuleBytes: *wasmMaxModule, Addresses: fetchAddresses})
 	if err != nil {
 		log.Error(err, "creating the WasmFilter module fetcher")
 		return 1
@@ -207,4 +215,18 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// fetchAddressPolicy is the WasmFilter fetch AddressPolicy of the
+// --wasm-fetch-* flags.
+func fetchAddressPolicy(allowed string, private bool, denied string) (wasmsource.AddressPolicy, error) {
+	p := wasmsource.AddressPolicy{AllowPrivateNetworks: private}
+	var err error
+	if p.AllowedCIDRs, err = wasmsource.ParseCIDRs(allowed); err != nil {
+		return p, fmt.Errorf("--%s: %w", wasmsource.FlagAllowedCIDRs, err)
+	}
+	if p.DeniedCIDRs, err = wasmsource.ParseCIDRs(denied); err != nil {
+		return p, fmt.Errorf("--%s: %w", wasmsource.FlagDeniedCIDRs, err)
+	}
+	return p, nil
 }

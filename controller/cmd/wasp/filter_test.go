@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,10 @@ import (
 
 	"wasp.dev/controller/internal/wasmsource"
 )
+
+// loopbackAllowed opens loopback, where the test servers listen, which the
+// default fetch policy refuses.
+var loopbackAllowed = wasmsource.AddressPolicy{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 
 // Test registry credentials, written to a Docker config the default
 // keychain reads.
@@ -80,7 +85,8 @@ func useDockerConfig(t *testing.T, content []byte) {
 }
 
 // proxyWasmModule hand-assembles a small module that passes the
-// controller's check: it imports from env and wasi_snapshot_preview1 and
+// controller's check: it imports env.proxy_log and
+// wasi_snapshot_preview1.fd_write (a WASI function Envoy provides) and
 // exports the ABI version, proxy_on_memory_allocate,
 // proxy_on_context_create and memory. seed goes into a custom section, so
 // different seeds give different modules.
@@ -93,9 +99,9 @@ func proxyWasmModule(seed string) []byte {
 	out := []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 	out = append(out, section(1, []byte{1, 0x60, 0, 0})...) // one type: () -> ()
 	imports := []byte{imported}
-	for _, mod := range []string{"env", "wasi_snapshot_preview1"} {
-		imports = append(imports, name(mod)...)
-		imports = append(imports, name("f")...)
+	for _, im := range [][2]string{{"env", "proxy_log"}, {"wasi_snapshot_preview1", "fd_write"}} {
+		imports = append(imports, name(im[0])...)
+		imports = append(imports, name(im[1])...)
 		imports = append(imports, 0x00, 0x00) // a function of type 0
 	}
 	out = append(out, section(2, imports)...)
@@ -166,7 +172,7 @@ func TestFilterPushThenFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1})
+	f, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1, Addresses: loopbackAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}

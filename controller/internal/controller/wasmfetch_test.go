@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,10 @@ import (
 	"wasp.dev/controller/internal/wasmserver"
 	"wasp.dev/controller/internal/wasmsource"
 )
+
+// loopbackAllowed opens loopback, where the test servers listen, which the
+// default fetch policy refuses.
+var loopbackAllowed = wasmsource.AddressPolicy{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 
 // TestWasmFetchesInBackground: the first ask reads Pending and starts the
 // fetch; its end triggers a reconcile; the next ask reads the module, which
@@ -39,7 +44,7 @@ func TestWasmFetchesInBackground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fetcher, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1})
+	fetcher, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1, Addresses: loopbackAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +112,7 @@ func TestWasmFetchKeepsPreviousModuleDuringUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fetcher, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1})
+	fetcher, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 1, Addresses: loopbackAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ const (
 	// found, unauthorized, a malformed image), after retries when the
 	// failure looked transient.
 	ReasonFetchFailed Reason = "FetchFailed"
+	// ReasonFetchRefused: the source resolves to an address the
+	// controller may not connect to (AddressPolicy); nothing was sent.
+	ReasonFetchRefused Reason = "FetchRefused"
 	// ReasonDigestMismatch: the module's sha256 is not the pinned one.
 	ReasonDigestMismatch Reason = "DigestMismatch"
 	// ReasonTooLarge: the module is larger than the size limit.

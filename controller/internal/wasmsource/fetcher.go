@@ -38,9 +38,10 @@ type Options struct {
 	InitialBackoff, MaxBackoff time.Duration
 	// AttemptTimeout bounds one attempt.
 	AttemptTimeout time.Duration
-	// Transport carries HTTP and registry requests (http.DefaultTransport
-	// when nil); tests and proxies set it.
-	Transport http.RoundTripper
+	// Addresses is where HTTP and registry requests may connect (every
+	// connection, redirects and token exchanges included); the zero
+	// policy allows public addresses only.
+	Addresses AddressPolicy
 }
 
 // Module is a verified, validated module in the cache.
@@ -55,10 +56,11 @@ type Module struct {
 // Fetcher fetches, verifies, validates and caches modules. Safe for
 // concurrent use; concurrent fetches of one source share one download.
 type Fetcher struct {
-	opts     Options
-	sleep    func(context.Context, time.Duration) error
-	mu       sync.Mutex
-	inflight map[string]*call
+	opts      Options
+	transport http.RoundTripper // every dial checked against opts.Addresses
+	sleep     func(context.Context, time.Duration) error
+	mu        sync.Mutex
+	inflight  map[string]*call
 }
 
 type call struct {
@@ -87,10 +89,7 @@ func New(opts Options) (*Fetcher, error) {
 	if opts.AttemptTimeout <= 0 {
 		opts.AttemptTimeout = DefaultAttemptTimeout
 	}
-	if opts.Transport == nil {
-		opts.Transport = http.DefaultTransport
-	}
-	return &Fetcher{opts: opts, sleep: sleepCtx, inflight: map[string]*call{}}, nil
+	return &Fetcher{opts: opts, transport: opts.Addresses.transport(), sleep: sleepCtx, inflight: map[string]*call{}}, nil
 }
 
 // Fetch returns the module src names: from the cache when this source (and
@@ -163,6 +162,11 @@ func (f *Fetcher) fetch(ctx context.Context, src Source, key string) (Module, er
 		if errors.As(err, &tl) {
 			return fail(ReasonTooLarge, attempts, err)
 		}
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			// The policy's own message: no URL, no dial error around it.
+			return fail(ReasonFetchRefused, attempts, refused)
+		}
 		return fail(ReasonFetchFailed, attempts, err)
 	}
 	if src.SHA256 != "" {
@@ -194,8 +198,11 @@ func (f *Fetcher) retry(ctx context.Context, get func(context.Context) ([]byte, 
 		if err == nil {
 			return b, attempt, nil
 		}
-		var p permanentError
-		if errors.As(err, &p) || attempt >= f.opts.Attempts || ctx.Err() != nil {
+		var (
+			p       permanentError
+			refused *RefusedError
+		)
+		if errors.As(err, &p) || errors.As(err, &refused) || attempt >= f.opts.Attempts || ctx.Err() != nil {
 			return nil, attempt, err
 		}
 		if serr := f.sleep(ctx, wait); serr != nil {

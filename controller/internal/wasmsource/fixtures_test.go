@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -178,6 +179,9 @@ func (fs *fileServer) put(path string, body []byte) string {
 	return fs.srv.URL + path
 }
 
+// loopbackCIDRs opens loopback, where the fixture servers listen.
+var loopbackCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 // newTestFetcher has a fresh cache and fast, recorded backoff.
 type recordedSleeps struct {
 	mu    sync.Mutex
@@ -195,6 +199,11 @@ func newTestFetcher(t *testing.T, opts Options) (*Fetcher, *recordedSleeps) {
 	}
 	if opts.Attempts == 0 {
 		opts.Attempts = 3
+	}
+	if opts.Addresses.AllowedCIDRs == nil {
+		// Every fixture server is on loopback, which the default policy
+		// refuses: the tests opt in as an operator would.
+		opts.Addresses.AllowedCIDRs = loopbackCIDRs
 	}
 	if opts.InitialBackoff == 0 {
 		opts.InitialBackoff = 100 * time.Millisecond

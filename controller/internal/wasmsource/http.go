@@ -2,9 +2,11 @@ package wasmsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 )
 
 // fetchHTTP downloads url, refusing more than MaxModuleBytes. Server
@@ -15,14 +17,22 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, permanent(err)
 	}
-	client := &http.Client{Transport: f.opts.Transport}
+	// Redirects need no check of their own: each one dials anew, through
+	// the policy's check.
+	client := &http.Client{Transport: f.transport}
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL) // a presigned URL's query is a credential
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("GET %s: %s", redactURL(url), resp.Status)
+		// The code and Go's text for it, never the server's reason phrase,
+		// headers or body: the status must not become a way to read them.
+		err := fmt.Errorf("GET %s: HTTP %d %s", redactURL(url), resp.StatusCode, http.StatusText(resp.StatusCode))
 		if transientStatus(resp.StatusCode) {
 			return nil, err
 		}

@@ -4,9 +4,9 @@ package wasmsource
 // three functions, a memory, exports, code) without building a filter.
 
 type testModule struct {
-	abiExport   string   // "" for none
-	exports     []string // function exports besides the ABI one
-	importMods  []string // module names of imported functions (each imports "f<i>")
+	abiExport   string      // "" for none
+	exports     []string    // function exports besides the ABI one
+	imports     [][2]string // imported functions: module, name
 	noMemory    bool
 	padding     int // bytes of a custom section, to size the module
 	paddingSeed byte
@@ -15,9 +15,9 @@ type testModule struct {
 // proxyModule is a module Envoy would accept.
 func proxyModule() testModule {
 	return testModule{
-		abiExport:  "proxy_abi_version_0_2_1",
-		exports:    []string{"proxy_on_memory_allocate", "proxy_on_context_create"},
-		importMods: []string{"env", "wasi_snapshot_preview1"},
+		abiExport: "proxy_abi_version_0_2_1",
+		exports:   []string{"proxy_on_memory_allocate", "proxy_on_context_create"},
+		imports:   [][2]string{{"env", "proxy_log"}, {"wasi_snapshot_preview1", "fd_write"}},
 	}
 }
 
@@ -26,12 +26,12 @@ func (m testModule) bytes() []byte {
 	// type 0: () -> ()
 	out = appendSection(out, 1, vec(1, []byte{0x60, 0x00, 0x00}))
 	var imports []byte
-	for i, mod := range m.importMods {
-		imports = append(imports, wname(mod)...)
-		imports = append(imports, wname("f"+string(rune('a'+i)))...)
+	for _, im := range m.imports {
+		imports = append(imports, wname(im[0])...)
+		imports = append(imports, wname(im[1])...)
 		imports = append(imports, 0x00, 0x00) // func, type 0
 	}
-	out = appendSection(out, 2, vec(len(m.importMods), imports))
+	out = appendSection(out, 2, vec(len(m.imports), imports))
 	funcs := m.exports
 	if m.abiExport != "" {
 		funcs = append([]string{m.abiExport}, funcs...)
@@ -48,7 +48,7 @@ func (m testModule) bytes() []byte {
 	n := 0
 	for i, name := range funcs {
 		exports = append(exports, wname(name)...)
-		exports = append(exports, 0x00, byte(len(m.importMods)+i)) // func index after imports
+		exports = append(exports, 0x00, byte(len(m.imports)+i)) // func index after imports
 		n++
 	}
 	if !m.noMemory {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -47,14 +50,14 @@ func (f *Fetcher) fetchImage(ctx context.Context, src *ImageSource) ([]byte, err
 	}
 	desc, err := remote.Get(ref,
 		remote.WithContext(ctx),
-		remote.WithTransport(f.opts.Transport),
+		remote.WithTransport(f.transport),
 		remote.WithAuthFromKeychain(keychain),
 		// One try per call: Fetcher.retry owns retrying, for every source.
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
 		remote.WithRetryPredicate(func(error) bool { return false }),
 	)
 	if err != nil {
-		return nil, classifyRegistryError(err)
+		return nil, classifyRegistryError(handshakeError(err))
 	}
 	if desc.MediaType.IsIndex() {
 		return nil, permanent(fmt.Errorf("%s is an image index: reference a single Wasm image or artifact", ref))
@@ -142,14 +145,69 @@ func (f *Fetcher) readCompatLayer(img v1.Image, d v1.Descriptor) ([]byte, error)
 
 // classifyRegistryError marks registry answers that retrying cannot fix
 // (not found, unauthorized, forbidden, bad request) as permanent; server
-// errors, throttling and network errors stay transient.
+// errors, throttling and network errors stay transient. A registry's
+// answer is reduced to its status and the distribution spec's error codes:
+// its messages and body (which go-containerregistry quotes) stay out of
+// the WasmFilter status.
 func classifyRegistryError(err error) error {
 	if err == nil {
 		return nil
 	}
 	var te *transport.Error
-	if errors.As(err, &te) && !transientStatus(te.StatusCode) {
+	if !errors.As(err, &te) {
+		return err
+	}
+	err = registryAnswer(te)
+	if !transientStatus(te.StatusCode) {
 		return permanent(err)
 	}
 	return err
+}
+
+// handshakeError keeps the errors of the registry exchange (ping, token,
+// manifest) whose text is wasp's or Go's own — a registry status, a
+// refused address, a network failure, a timeout — and replaces any other:
+// go-containerregistry quotes the server in some (a token endpoint's body
+// when it holds no token, the WWW-Authenticate parameters when they lack a
+// realm), and the WasmFilter status must not become a way to read a
+// server's answers.
+func handshakeError(err error) error {
+	var (
+		te      *transport.Error
+		refused *RefusedError
+		ne      net.Error
+	)
+	switch {
+	case errors.As(err, &te), errors.As(err, &refused), errors.As(err, &ne),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return permanent(errors.New("the registry's answer to the pull (its authentication challenge or token response) is not usable; its content is not shown"))
+}
+
+// registryErrorCodes are the error codes of the OCI distribution spec.
+var registryErrorCodes = map[transport.ErrorCode]bool{
+	transport.BlobUnknownErrorCode: true, transport.BlobUploadInvalidErrorCode: true, transport.BlobUploadUnknownErrorCode: true,
+	transport.DigestInvalidErrorCode: true, transport.ManifestBlobUnknownErrorCode: true, transport.ManifestInvalidErrorCode: true,
+	transport.ManifestUnknownErrorCode: true, transport.NameInvalidErrorCode: true, transport.NameUnknownErrorCode: true,
+	transport.SizeInvalidErrorCode: true, transport.UnauthorizedErrorCode: true, transport.DeniedErrorCode: true,
+	transport.UnsupportedErrorCode: true, transport.TooManyRequestsErrorCode: true,
+}
+
+func registryAnswer(te *transport.Error) error {
+	var codes []string
+	for _, d := range te.Errors {
+		if registryErrorCodes[d.Code] && !slices.Contains(codes, string(d.Code)) {
+			codes = append(codes, string(d.Code))
+		}
+	}
+	what := "registry"
+	if te.Request != nil && te.Request.URL != nil {
+		what = te.Request.Method + " " + redactURL(te.Request.URL.String())
+	}
+	msg := fmt.Sprintf("%s: HTTP %d %s", what, te.StatusCode, http.StatusText(te.StatusCode))
+	if len(codes) > 0 {
+		msg += " (" + strings.Join(codes, ", ") + ")"
+	}
+	return errors.New(msg)
 }

@@ -11,6 +11,7 @@ import (
 func TestReasonsMatchTheAPI(t *testing.T) {
 	for got, want := range map[Reason]string{
 		ReasonFetchFailed:    waspv1alpha1.ReasonFetchFailed,
+		ReasonFetchRefused:   waspv1alpha1.ReasonFetchRefused,
 		ReasonDigestMismatch: waspv1alpha1.ReasonDigestMismatch,
 		ReasonTooLarge:       waspv1alpha1.ReasonTooLarge,
 		ReasonInvalidModule:  waspv1alpha1.ReasonInvalidModule,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"wasp.dev/filters/envoywasi"
 )
 
 // The proxy-wasm ABI versions Envoy (≥ 1.33) accepts; a module declares its
@@ -24,9 +26,9 @@ var requiredExports = []struct {
 }
 
 // allowedImportModules are the import namespaces Envoy provides: the
-// proxy-wasm host calls and WASI preview 1. Any other namespace makes the
-// module fail to load (facts.md, "WASI").
-var allowedImportModules = map[string]bool{"env": true, "wasi_snapshot_preview1": true}
+// proxy-wasm host calls and WASI preview 1 (of which only envoywasi's
+// functions). Any other import makes the module fail to load.
+var allowedImportModules = map[string]bool{"env": true, envoywasi.Module: true}
 
 // ValidateModule checks that b is a Wasm binary exporting the proxy-wasm
 // ABI and importing only what Envoy provides. The error, if any, says
@@ -60,10 +62,18 @@ func ValidateModule(b []byte) error {
 		}
 	}
 	bad := map[string]bool{}
+	var wasi []string
 	for _, im := range m.Imports {
-		if !allowedImportModules[im.Module] {
+		switch {
+		case !allowedImportModules[im.Module]:
 			bad[im.Module+"."+im.Name] = true
+		case im.Module == envoywasi.Module:
+			wasi = append(wasi, im.Name)
 		}
+	}
+	if refused := envoywasi.Refused(wasi); len(refused) > 0 {
+		problems = append(problems, fmt.Sprintf("imports %s functions Envoy does not provide: %s (Envoy provides only %s)",
+			envoywasi.Module, strings.Join(refused, ", "), strings.Join(envoywasi.Functions(), ", ")))
 	}
 	if len(bad) > 0 {
 		names := make([]string, 0, len(bad))

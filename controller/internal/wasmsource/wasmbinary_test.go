@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wasp.dev/filters/envoywasi"
 )
 
 func TestValidateModule(t *testing.T) {
@@ -20,7 +22,16 @@ func TestValidateModule(t *testing.T) {
 	noMemory := proxyModule()
 	noMemory.noMemory = true
 	badImport := proxyModule()
-	badImport.importMods = []string{"env", "wasi_snapshot_preview2", "go"}
+	badImport.imports = [][2]string{{"env", "proxy_log"}, {"wasi_snapshot_preview2", "fd_write"}, {"go", "debug"}}
+	// What wasi-libc or Go may import and Envoy's WASI lacks.
+	badWASI := proxyModule()
+	badWASI.imports = append(badWASI.imports, [2]string{"wasi_snapshot_preview1", "sock_accept"},
+		[2]string{"wasi_snapshot_preview1", "fd_readdir"}, [2]string{"wasi_snapshot_preview1", "sock_accept"})
+	allWASI := proxyModule()
+	allWASI.imports = nil
+	for _, name := range envoywasi.Functions() {
+		allWASI.imports = append(allWASI.imports, [2]string{"wasi_snapshot_preview1", name})
+	}
 	padded := proxyModule()
 	padded.padding = 300
 
@@ -51,7 +62,9 @@ func TestValidateModule(t *testing.T) {
 		{"ABI 0.1.0 only", oldABI.bytes(), "no proxy-wasm ABI version export"},
 		{"no memory allocate", noAlloc.bytes(), `missing func export "proxy_on_memory_allocate"`},
 		{"no memory", noMemory.bytes(), `missing memory export "memory"`},
-		{"foreign imports", badImport.bytes(), "imports outside env and wasi_snapshot_preview1: go.fc, wasi_snapshot_preview2.fb"},
+		{"foreign imports", badImport.bytes(), "imports outside env and wasi_snapshot_preview1: go.debug, wasi_snapshot_preview2.fd_write"},
+		{"WASI Envoy lacks", badWASI.bytes(), "imports wasi_snapshot_preview1 functions Envoy does not provide: fd_readdir, sock_accept (Envoy provides only args_get, "},
+		{"all of Envoy's WASI", allWASI.bytes(), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,7 +84,7 @@ func TestParseWasmImportsExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Import{{"env", "fa", ExternFunc}, {"wasi_snapshot_preview1", "fb", ExternFunc}}
+	want := []Import{{"env", "proxy_log", ExternFunc}, {"wasi_snapshot_preview1", "fd_write", ExternFunc}}
 	if len(m.Imports) != len(want) || m.Imports[0] != want[0] || m.Imports[1] != want[1] {
 		t.Errorf("imports = %+v, want %+v", m.Imports, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,10 @@ func wasmOptions() *controller.WasmOptions {
 		panic(err)
 	}
 	fetcher, err := wasmsource.New(wasmsource.Options{Cache: cache, Attempts: 2, InitialBackoff: 10 * time.Millisecond, AttemptTimeout: 10 * time.Second,
-		MaxModuleBytes: maxTestModule})
+		MaxModuleBytes: maxTestModule,
+		// The test servers are on loopback, which the default policy
+		// refuses: opt in, as an operator would for an in-cluster server.
+		Addresses: wasmsource.AddressPolicy{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 	if err != nil {
 		panic(err)
 	}
@@ -198,6 +202,8 @@ func TestWasmFilters(t *testing.T) {
 		filter("toolarge", ruleTarget("r", "open"), httpSource("/big.wasm", hexSum(big)), waspv1alpha1.FailOpen),
 		filter("unreachable", ruleTarget("r", "open"), waspv1alpha1.WasmSource{HTTP: &waspv1alpha1.HTTPSource{
 			URL: dead.URL + "/hello.wasm", SHA256: waspv1alpha1.SHA256(sum)}}, waspv1alpha1.FailOpen),
+		filter("metadata", ruleTarget("r", "open"), waspv1alpha1.WasmSource{HTTP: &waspv1alpha1.HTTPSource{
+			URL: "http://169.254.169.254/latest/meta-data/iam/hello.wasm", SHA256: waspv1alpha1.SHA256(sum)}}, waspv1alpha1.FailOpen),
 	}
 	for _, o := range objs {
 		if err := createOrMerge(ctx, o); err != nil {
@@ -214,6 +220,7 @@ func TestWasmFilters(t *testing.T) {
 		"digest": {metav1.ConditionFalse, waspv1alpha1.ReasonDigestMismatch}, "notwasm": {metav1.ConditionFalse, waspv1alpha1.ReasonInvalidModule},
 		"open": {metav1.ConditionFalse, waspv1alpha1.ReasonInvalidModule}, "toolarge": {metav1.ConditionFalse, waspv1alpha1.ReasonTooLarge},
 		"unreachable": {metav1.ConditionFalse, waspv1alpha1.ReasonFetchFailed},
+		"metadata":    {metav1.ConditionFalse, waspv1alpha1.ReasonFetchRefused},
 	}
 	for n, w := range want {
 		eventually(t, "WasmFilter "+n+" status", func() error {
@@ -250,6 +257,14 @@ func TestWasmFilters(t *testing.T) {
 	}
 	if c := findCondition(unreachable.Status.Conditions, waspv1alpha1.ConditionFetched); !strings.Contains(c.Message, "after 2 attempts") {
 		t.Errorf("unreachable source: the message does not say it retried: %q", c.Message)
+	}
+
+	var metadata waspv1alpha1.WasmFilter
+	if err := get(t, ns, "metadata", &metadata); err != nil {
+		t.Fatal(err)
+	}
+	if c := findCondition(metadata.Status.Conditions, waspv1alpha1.ConditionFetched); !strings.Contains(c.Message, "address 169.254.169.254 is link-local (the cloud metadata endpoint); allowed only by --wasm-fetch-allowed-cidrs") {
+		t.Errorf("metadata endpoint: the message does not say why it was refused: %q", c.Message)
 	}
 
 	// The IR: each filter on exactly its routes, by sha256; failures as

@@ -215,9 +215,6 @@ func text(p *piece, src Source) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		if p.redact {
-			return Redacted, true
-		}
 		return truncate(v, p.maxLen), true
 	case opString, opDownstreamRemoteWithoutPort:
 		v, ok := src.String(p.field)

@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// Redacted is printed instead of a sensitive header's value.
-const Redacted = "[REDACTED]"
-
-// SensitiveHeaders are printed as Redacted unless Options.Unredacted names
-// them: credentials must not land in logs by accident.
-var SensitiveHeaders = []string{"authorization", "cookie", "proxy-authorization", "set-cookie"}
-
 // Options tune parsing.
 type Options struct {
 	// Unredacted lists sensitive header names (any case) whose values the
@@ -43,7 +36,7 @@ type piece struct {
 	alt    string     // opHeader: fallback header (X?Y)
 	maxLen int        // :Z truncation, 0 = none
 	layout timeLayout // opStartTime
-	redact bool       // opHeader on a sensitive header
+	redact bool       // opLiteral standing for a sensitive header's operator (redact.go)
 }
 
 // simple operators without arguments.
@@ -197,8 +190,10 @@ func parseCommand(s string, at int, opt *redactor) (piece, int, error) {
 		if strings.Contains(alt, "?") {
 			return fail(op, "more than one '?' in ("+args+")")
 		}
-		return piece{kind: opHeader, hkind: headerOps[name], name: main, alt: alt, maxLen: maxLen,
-			redact: opt.sensitive(main) || opt.sensitive(alt)}, n, nil
+		if opt.sensitive(main) || opt.sensitive(alt) {
+			return redactedPiece, n, nil
+		}
+		return piece{kind: opHeader, hkind: headerOps[name], name: main, alt: alt, maxLen: maxLen}, n, nil
 	case "FILTER_STATE":
 		key, mode, _ := strings.Cut(args, ":")
 		if key == "" {
@@ -210,27 +205,4 @@ func parseCommand(s string, at int, opt *redactor) (piece, int, error) {
 		return piece{kind: opFilterState, name: key, maxLen: maxLen}, n, nil
 	}
 	return fail(op, "unknown operator")
-}
-
-// redactor decides which headers print as Redacted.
-type redactor struct{ allowed map[string]bool }
-
-func newRedactor(o Options) *redactor {
-	r := &redactor{allowed: map[string]bool{}}
-	for _, h := range o.Unredacted {
-		r.allowed[strings.ToLower(h)] = true
-	}
-	return r
-}
-
-func (r *redactor) sensitive(h string) bool {
-	if h == "" || r.allowed[h] {
-		return false
-	}
-	for _, s := range SensitiveHeaders {
-		if s == h {
-			return true
-		}
-	}
-	return false
 }

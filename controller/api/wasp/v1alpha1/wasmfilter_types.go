@@ -287,6 +287,7 @@ const (
 	ReasonFetched        = "Fetched"
 	ReasonPending        = "Pending"
 	ReasonFetchFailed    = "FetchFailed"
+	ReasonFetchRefused   = "FetchRefused"
 	ReasonDigestMismatch = "DigestMismatch"
 	ReasonTooLarge       = "TooLarge"
 	ReasonInvalidModule  = "InvalidModule"
