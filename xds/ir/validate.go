@@ -141,7 +141,15 @@ func (p *Proxy) Validate() error {
 				checkRoute("virtual host "+vh.Name, r)
 			}
 		}
+		for _, ts := range l.TLS {
+			for _, vh := range ts.VirtualHosts {
+				for _, r := range vh.Routes {
+					checkRoute("virtual host "+vh.Name, r)
+				}
+			}
+		}
 	}
+	p.validateTLS(bad)
 	if w := p.Waypoint; w != nil {
 		for _, s := range w.Services {
 			if len(s.Addresses) == 0 {
