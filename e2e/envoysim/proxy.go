@@ -430,7 +430,7 @@ func (p *Proxy) router(ex *Exchange, req Request, upstream Upstream, vh *routev3
 	if _, ok := p.ix.clusters[wc.Name]; !ok {
 		return func(*wasmtest.UpstreamRequest) *wasmtest.Response {
 			ex.ResponseFlags = "NC"
-			return &wasmtest.Response{Status: 503}
+			return &wasmtest.Response{Status: act.ClusterNotFoundStatus}
 		}, nil
 	}
 	endpoint := p.ix.healthyEndpoint(wc.Name)

@@ -163,3 +163,26 @@ func TestHTTPSSecretNotReceived(t *testing.T) {
 		t.Errorf("got %v, want the missing secret reported", err)
 	}
 }
+
+// TestUnresolvedShareAnswers500: a 50/50 rule with one unresolvable
+// backendRef answers about half its requests 500 (cluster not found, the
+// route's code), the rest reach the valid backend.
+func TestUnresolvedShareAnswers500(t *testing.T) {
+	res := translate(t, loadGolden(t, "weights-unresolved", nil), translator.Options{})
+	px, err := New(context.Background(), res, Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer px.Close()
+	counts := map[int]int{}
+	for range 1000 {
+		ex, err := px.Do(Request{ListenerPort: 80, Authority: "shop.example", Path: "/"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[ex.Status()]++
+	}
+	if counts[500] < 400 || counts[500] > 600 || counts[200]+counts[500] != 1000 {
+		t.Errorf("50/50 with one unresolved backend: %v, want about 500 each of 200 and 500", counts)
+	}
+}

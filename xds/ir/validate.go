@@ -107,6 +107,12 @@ func (p *Proxy) Validate() error {
 			bad("route %s: want exactly one of backends, redirect, directResponse; have %d", r.Name, actions)
 		}
 		for _, wb := range r.Backends {
+			if wb.Unresolved {
+				if wb.Backend != "" {
+					bad("route %s: an unresolved backend names backend %q", r.Name, wb.Backend)
+				}
+				continue
+			}
 			if !backends[wb.Backend] {
 				bad("route %s: unknown backend %q", r.Name, wb.Backend)
 			}

@@ -187,3 +187,11 @@ func (t *translator) grantAllows(fromKind, fromNS, toKind, toNS, name string) bo
 	}
 	return false
 }
+
+// unresolvedShare stands for a backendRef that cannot be resolved: its
+// weight's share of the requests is answered 500 (Gateway API), never
+// given to the rule's valid backends. A rule with no valid backend at all
+// answers 500 outright (routes.go).
+func unresolvedShare(weight uint32) *ir.WeightedBackend {
+	return &ir.WeightedBackend{Unresolved: true, Weight: weight}
+}
