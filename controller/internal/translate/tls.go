@@ -84,7 +84,8 @@ func (t *translator) certificate(g *gatewayCtx, ref gwv1.SecretObjectReference) 
 	}
 	s := t.x.secrets[key]
 	if s == nil {
-		return "", fmt.Sprintf("Secret %s not found", key), true
+		// The controller sees only kubernetes.io/tls Secrets (secrets.go).
+		return "", fmt.Sprintf("Secret %s not found (or not of type %s)", key, corev1.SecretTypeTLS), true
 	}
 	if c := t.certificates[key.String()]; c != nil {
 		return c.Name, "", true
