@@ -57,7 +57,7 @@ func TestSeedIngressHttpbin(t *testing.T) {
 // TestSeedIngressCanary: the service-mesh guide's Istio ingress Gateway on
 // wasp: the 90/10 canary with a rate limit and a response header from one
 // TrafficPolicy, the /api route's request header, and the HTTPS listener
-// reported unsupported.
+// with its certificate (Accepted, Programmed, served over TLS).
 func TestSeedIngressCanary(t *testing.T) {
 	in := installed(t)
 	applySeed(t, in, "ingress-canary")
@@ -78,12 +78,10 @@ func TestSeedIngressCanary(t *testing.T) {
 	for _, l := range ls {
 		lm, _ := l.(map[string]any)
 		conds, _ := lm["conditions"].([]any)
-		s, reason, _ := harness.Condition(conds, "Accepted")
-		if lm["name"] == "http" && s != "True" {
-			t.Errorf("listener http Accepted=%s (%s)", s, reason)
-		}
-		if lm["name"] == "https" && s == "True" {
-			t.Errorf("listener https Accepted=True; wasp ingress does not terminate TLS")
+		for _, typ := range []string{"Accepted", "Programmed", "ResolvedRefs"} {
+			if s, reason, _ := harness.Condition(conds, typ); s != "True" {
+				t.Errorf("listener %v %s=%s (%s)", lm["name"], typ, s, reason)
+			}
 		}
 	}
 	ads := connectProxy(t, in, "istio-system", "istio-gateway")

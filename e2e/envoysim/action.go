@@ -41,13 +41,22 @@ type Action struct {
 	// RedirectLocation: a redirect route (the router answers 301/302…).
 	RedirectStatus   int
 	RedirectLocation string
+	// ClusterNotFoundStatus answers a picked cluster missing from CDS
+	// (cluster_not_found_response_code; Envoy's default 503).
+	ClusterNotFoundStatus int
 }
 
 func actionOf(r *routev3.Route, req *httpRequest) (*Action, error) {
 	switch a := r.GetAction().(type) {
 	case *routev3.Route_Route:
 		ra := a.Route
-		act := &Action{Timeout: defaultRouteTimeout, HostRewrite: ra.GetHostRewriteLiteral()}
+		act := &Action{Timeout: defaultRouteTimeout, HostRewrite: ra.GetHostRewriteLiteral(), ClusterNotFoundStatus: 503}
+		switch ra.GetClusterNotFoundResponseCode() {
+		case routev3.RouteAction_NOT_FOUND:
+			act.ClusterNotFoundStatus = 404
+		case routev3.RouteAction_INTERNAL_SERVER_ERROR:
+			act.ClusterNotFoundStatus = 500
+		}
 		if ra.GetTimeout() != nil {
 			act.Timeout = ra.GetTimeout().AsDuration()
 		}

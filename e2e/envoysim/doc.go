@@ -47,7 +47,13 @@
 // naming it, never a silent pass: a test that uses a Proxy fails loudly when
 // the translator outgrows the simulation.
 //
-// Not modelled: TLS, HTTP/2 specifics, the RBAC filters, retries and
+// Downstream TLS is modelled (tls.go): on a listener with the tls_inspector
+// the filter chain is chosen by the client's SNI (exact, longest wildcard,
+// none), its SDS certificates must have arrived, and a real crypto/tls
+// handshake with them gives the certificate and ALPN protocol the client
+// gets (Request.TLS, Exchange.TLS).
+//
+// Not modelled: upstream TLS, HTTP/2 specifics, the RBAC filters, retries and
 // request mirrors (ignored: they do not change what the client sees here),
 // load-balancing policies other than a seeded weighted-cluster pick and the
 // first healthy endpoint, x-forwarded-for, and response flags a Wasm

@@ -125,7 +125,7 @@ func translate(t *testing.T, p *ir.Proxy, opts translator.Options) *Resources {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Endpoints: r.Endpoints}
+	return &Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Endpoints: r.Endpoints, Secrets: r.Secrets}
 }
 
 func newProxy(t *testing.T, res *Resources, srv *httptest.Server) *Proxy {

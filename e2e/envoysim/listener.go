@@ -26,12 +26,14 @@ type chainSelection struct {
 	// proxyProtocol is set when the listener expects a PROXY protocol header
 	// (a waypoint's 15088 listener): the destination is the restored one.
 	proxyProtocol bool
+	// tls is the downstream handshake's outcome on a TLS chain (tls.go).
+	tls *TLSResult
 }
 
 // selectChain finds the listener bound to port and the filter chain whose
 // match fits dst, with Envoy's precedence: destination port (exact beats
 // unset), then destination IP (longest prefix beats unset).
-func (ix *index) selectChain(port uint32, dst netip.AddrPort) (*chainSelection, error) {
+func (ix *index) selectChain(port uint32, dst netip.AddrPort, client *ClientTLS) (*chainSelection, error) {
 	var l *listenerv3.Listener
 	for _, cand := range ix.listeners {
 		if cand.GetAddress().GetSocketAddress().GetPortValue() == port {
@@ -43,19 +45,29 @@ func (ix *index) selectChain(port uint32, dst netip.AddrPort) (*chainSelection, 
 		return nil, fmt.Errorf("no listener on port %d (connection refused)", port)
 	}
 	sel := &chainSelection{listener: l}
+	inspectTLS := false
 	for _, lf := range l.GetListenerFilters() {
 		switch lf.GetName() {
 		case proxyProtocolFilter:
 			sel.proxyProtocol = true
+		case tlsInspectorFilter:
+			inspectTLS = true
 		default:
 			return nil, fmt.Errorf("listener %q: listener filter %q is not modelled", l.GetName(), lf.GetName())
 		}
 	}
-	chain, err := matchFilterChain(l, dst)
+	sni := ""
+	if client != nil && inspectTLS {
+		sni = client.ServerName
+	}
+	chain, err := matchFilterChain(l, dst, sni)
 	if err != nil {
 		return nil, err
 	}
 	sel.chain = chain
+	if sel.tls, err = ix.handshake(chain, client); err != nil {
+		return nil, err
+	}
 	for _, f := range chain.GetFilters() {
 		switch url := f.GetTypedConfig().GetTypeUrl(); url {
 		case hcmTypeURL:
@@ -79,7 +91,7 @@ func (ix *index) selectChain(port uint32, dst netip.AddrPort) (*chainSelection, 
 	return sel, nil
 }
 
-func matchFilterChain(l *listenerv3.Listener, dst netip.AddrPort) (*listenerv3.FilterChain, error) {
+func matchFilterChain(l *listenerv3.Listener, dst netip.AddrPort, sni string) (*listenerv3.FilterChain, error) {
 	for _, fc := range l.GetFilterChains() {
 		if err := checkModelledMatch(fc.GetFilterChainMatch()); err != nil {
 			return nil, fmt.Errorf("listener %q filter chain %q: %w", l.GetName(), fc.GetName(), err)
@@ -99,24 +111,30 @@ func matchFilterChain(l *listenerv3.Listener, dst netip.AddrPort) (*listenerv3.F
 		}
 	}
 	// Destination IP: the longest matching prefix wins over no prefix.
-	var best *listenerv3.FilterChain
+	var byIP []*listenerv3.FilterChain
 	bestLen := -1
 	for _, fc := range byPort {
 		ranges := fc.GetFilterChainMatch().GetPrefixRanges()
+		n := -1
 		if len(ranges) == 0 {
-			if bestLen < 0 {
-				best, bestLen = fc, 0
-			}
-			continue
+			n = 0
 		}
 		for _, r := range ranges {
-			if n, ok := prefixMatch(r, dst.Addr()); ok && n+1 > bestLen {
-				best, bestLen = fc, n+1
+			if bits, ok := prefixMatch(r, dst.Addr()); ok {
+				n = max(n, bits+1)
 			}
 		}
+		switch {
+		case n > bestLen:
+			byIP, bestLen = []*listenerv3.FilterChain{fc}, n
+		case n == bestLen && n >= 0:
+			byIP = append(byIP, fc)
+		}
 	}
-	if best != nil {
-		return best, nil
+	// Server name (SNI, from the tls_inspector): exact, longest wildcard,
+	// then none; Envoy rejects configs where this still leaves two.
+	if best := bySNI(byIP, sni); len(best) > 0 {
+		return best[0], nil
 	}
 	if d := l.GetDefaultFilterChain(); d != nil {
 		return d, nil
@@ -149,8 +167,9 @@ func checkModelledMatch(m *listenerv3.FilterChainMatch) error {
 	rest := proto.Clone(m).(*listenerv3.FilterChainMatch)
 	rest.DestinationPort = nil
 	rest.PrefixRanges = nil
+	rest.ServerNames = nil
 	if !proto.Equal(rest, &listenerv3.FilterChainMatch{}) {
-		return fmt.Errorf("filter_chain_match criteria beyond destination_port and prefix_ranges are not modelled: %v", rest)
+		return fmt.Errorf("filter_chain_match criteria beyond destination_port, prefix_ranges and server_names are not modelled: %v", rest)
 	}
 	return nil
 }

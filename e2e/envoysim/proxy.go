@@ -218,6 +218,10 @@ type Request struct {
 	// Source is the client address (default 10.0.0.1:45678).
 	Source netip.AddrPort
 
+	// TLS, when set, makes the client speak TLS with this SNI and ALPN
+	// (an HTTPS listener); nil is plaintext.
+	TLS *ClientTLS
+
 	Method, Path, Authority, Scheme string
 	Headers                         [][2]string
 	Body                            []byte
@@ -240,6 +244,8 @@ type Upstream func(*UpstreamCall) *wasmtest.Response
 // Exchange is the outcome of one request.
 type Exchange struct {
 	Listener, FilterChain, RouteConfig, VirtualHost, Route string
+	// TLS is the downstream handshake on an HTTPS listener (nil: plaintext).
+	TLS *TLSResult
 	// InitialRoute is the route matched when the request arrived: the
 	// filter chain was created on it (per-route enable/disable) and the
 	// Wasm filters read it as xds.route_name until the router runs. Route
@@ -287,7 +293,7 @@ func (p *Proxy) Do(req Request, upstream Upstream) (*Exchange, error) {
 	if !src.IsValid() {
 		src = netip.MustParseAddrPort("10.0.0.1:45678")
 	}
-	sel, err := p.ix.selectChain(req.ListenerPort, dst)
+	sel, err := p.ix.selectChain(req.ListenerPort, dst, req.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +301,7 @@ func (p *Proxy) Do(req Request, upstream Upstream) (*Exchange, error) {
 	if rt == nil {
 		return nil, fmt.Errorf("filter chain %q was not started", sel.chain.GetName())
 	}
-	ex := &Exchange{Listener: sel.listener.GetName(), FilterChain: sel.chain.GetName(), ResponseFlags: "-"}
+	ex := &Exchange{Listener: sel.listener.GetName(), FilterChain: sel.chain.GetName(), ResponseFlags: "-", TLS: sel.tls}
 	hr := &httpRequest{method: or(req.Method, "GET"), path: or(req.Path, "/"), authority: or(req.Authority, "example.com"), scheme: or(req.Scheme, "http")}
 	for _, h := range req.Headers {
 		hr.headers = append(hr.headers, [2]string{strings.ToLower(h[0]), h[1]})
@@ -414,7 +420,7 @@ func (p *Proxy) router(ex *Exchange, req Request, upstream Upstream, vh *routev3
 	if _, ok := p.ix.clusters[wc.Name]; !ok {
 		return func(*wasmtest.UpstreamRequest) *wasmtest.Response {
 			ex.ResponseFlags = "NC"
-			return &wasmtest.Response{Status: 503}
+			return &wasmtest.Response{Status: act.ClusterNotFoundStatus}
 		}, nil
 	}
 	endpoint := p.ix.healthyEndpoint(wc.Name)

@@ -10,6 +10,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 )
 
 // Resources are the xDS resources one node received (the shape of
@@ -19,6 +20,8 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Secrets are the SDS secrets received over ADS.
+	Secrets []*tlsv3.Secret
 }
 
 // Validate runs every resource's ValidateAll, and that of every message
@@ -50,6 +53,11 @@ func (r *Resources) Validate() error {
 			return err
 		}
 	}
+	for _, s := range r.Secrets {
+		if err := ValidateDeep(s); err != nil {
+			return fmt.Errorf("secret %q: invalid", s.GetName()) // never its content
+		}
+	}
 	return nil
 }
 
@@ -59,6 +67,7 @@ type index struct {
 	routes    map[string]*routev3.RouteConfiguration
 	clusters  map[string]*clusterv3.Cluster
 	endpoints map[string]*endpointv3.ClusterLoadAssignment
+	secrets   map[string]*tlsv3.Secret
 }
 
 func newIndex(r *Resources) (*index, error) {
@@ -67,6 +76,13 @@ func newIndex(r *Resources) (*index, error) {
 		routes:    map[string]*routev3.RouteConfiguration{},
 		clusters:  map[string]*clusterv3.Cluster{},
 		endpoints: map[string]*endpointv3.ClusterLoadAssignment{},
+		secrets:   map[string]*tlsv3.Secret{},
+	}
+	for _, s := range r.Secrets {
+		if _, dup := ix.secrets[s.GetName()]; dup {
+			return nil, fmt.Errorf("duplicate secret %q", s.GetName())
+		}
+		ix.secrets[s.GetName()] = s
 	}
 	sort.Slice(ix.listeners, func(i, j int) bool { return ix.listeners[i].GetName() < ix.listeners[j].GetName() })
 	for _, rc := range r.Routes {

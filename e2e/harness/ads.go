@@ -12,6 +12,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,6 +28,7 @@ const (
 	typeEndpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 	typeListener = "type.googleapis.com/envoy.config.listener.v3.Listener"
 	typeRoute    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	typeSecret   = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
 )
 
 // ADSClient is a state-of-the-world ADS client that behaves like Envoy's:
@@ -153,6 +155,10 @@ func (c *ADSClient) recvLoop(stream discoveryv3.AggregatedDiscoveryService_Strea
 			c.follow(typeEndpoint, edsNames(decoded))
 		case typeListener:
 			c.follow(typeRoute, rdsNames(decoded))
+			// Envoy asks for secrets only when a listener names one.
+			if names := sdsNames(decoded); len(names) > 0 || c.subscribed(typeSecret) {
+				c.follow(typeSecret, names)
+			}
 		}
 	}
 }
@@ -170,6 +176,13 @@ func (c *ADSClient) follow(typeURL string, names []string) {
 	if !same {
 		c.subscribe(typeURL, names, version, "")
 	}
+}
+
+func (c *ADSClient) subscribed(typeURL string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.subs[typeURL]
+	return ok
 }
 
 func (c *ADSClient) version(typeURL string) string {
@@ -204,6 +217,9 @@ func (c *ADSClient) Resources() *envoysim.Resources {
 	}
 	for _, name := range sortedNames(c.res[typeEndpoint]) {
 		r.Endpoints = append(r.Endpoints, c.res[typeEndpoint][name].(*endpointv3.ClusterLoadAssignment))
+	}
+	for _, name := range sortedNames(c.res[typeSecret]) {
+		r.Secrets = append(r.Secrets, c.res[typeSecret][name].(*tlsv3.Secret))
 	}
 	return r
 }
@@ -279,6 +295,8 @@ func decodeAll(anys []*anypb.Any) (map[string]proto.Message, error) {
 			name = r.GetName()
 		case *endpointv3.ClusterLoadAssignment:
 			name = r.GetClusterName()
+		case *tlsv3.Secret:
+			name = r.GetName()
 		default:
 			return nil, fmt.Errorf("unexpected resource type %s", a.GetTypeUrl())
 		}
@@ -319,6 +337,31 @@ func rdsNames(listeners map[string]proto.Message) []string {
 				}
 				if n := hcm.GetRds().GetRouteConfigName(); n != "" {
 					set[n] = true
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// sdsNames are the SDS secrets the listeners' TLS filter chains fetch over
+// ADS, as Envoy subscribes to them when it warms the listeners.
+func sdsNames(listeners map[string]proto.Message) []string {
+	set := map[string]bool{}
+	for _, m := range listeners {
+		for _, fc := range m.(*listenerv3.Listener).GetFilterChains() {
+			var dtc tlsv3.DownstreamTlsContext
+			if fc.GetTransportSocket().GetTypedConfig().UnmarshalTo(&dtc) != nil {
+				continue
+			}
+			for _, sc := range dtc.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+				if sc.GetSdsConfig().GetAds() != nil {
+					set[sc.GetName()] = true
 				}
 			}
 		}

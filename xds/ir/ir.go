@@ -43,6 +43,9 @@ type Proxy struct {
 	// order, router), not by this slice; custom filters keep slice order.
 	WasmFilters []*WasmFilter `json:"wasmFilters,omitempty"`
 
+	// TLSCertificates are the certificates TLSServers offer, sorted by Name.
+	TLSCertificates []*TLSCertificate `json:"tlsCertificates,omitempty"`
+
 	// IstioIntegration is set when the proxy runs with an Istio sidecar
 	// (ingress proxies only); nil means no integration: no TLS upstream.
 	IstioIntegration *IstioIntegration `json:"istioIntegration,omitempty"`

@@ -19,6 +19,10 @@ type HTTPListener struct {
 	VirtualHosts []*VirtualHost `json:"virtualHosts,omitempty"`
 	// HTTP holds connection-manager settings (HTTPListenerPolicy).
 	HTTP *HTTPSettings `json:"http,omitempty"`
+	// TLS, when set, makes the port terminate TLS (Gateway listeners of
+	// protocol HTTPS): one filter chain per TLSServer, chosen by SNI, each
+	// with its own virtual hosts; VirtualHosts is then empty.
+	TLS []*TLSServer `json:"tls,omitempty"`
 }
 
 // VirtualHost groups the routes of one or more hostnames.

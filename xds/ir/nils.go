@@ -19,6 +19,24 @@ func (p *Proxy) nilEntry() error {
 				return err
 			}
 		}
+		for j, ts := range l.TLS {
+			if ts == nil {
+				return bad("listener "+l.Name+" tls", j)
+			}
+			for k, vh := range ts.VirtualHosts {
+				if vh == nil {
+					return bad("tls server "+ts.Name+" virtualHosts", k)
+				}
+				if err := nilInRoutes("virtual host "+vh.Name, vh.Routes); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i, c := range p.TLSCertificates {
+		if c == nil {
+			return bad("tlsCertificates", i)
+		}
 	}
 	if w := p.Waypoint; w != nil {
 		for i, ap := range w.AuthorizationPolicies {

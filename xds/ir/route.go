@@ -82,8 +82,11 @@ type StringMatch struct {
 
 // WeightedBackend is one backendRef of a rule.
 type WeightedBackend struct {
-	// Backend is a Backend.Name of the proxy.
-	Backend string `json:"backend"`
+	// Backend is a Backend.Name of the proxy; empty when Unresolved.
+	Backend string `json:"backend,omitempty"`
+	// Unresolved marks a backendRef that could not be resolved: its share
+	// of the traffic is answered 500 (Gateway API), not given to the others.
+	Unresolved bool `json:"unresolved,omitempty"`
 	// Weight relative to the route's other backends; 0 takes no traffic.
 	Weight uint32 `json:"weight"`
 	// RequestHeaders and ResponseHeaders are backendRef-level filters.

@@ -107,6 +107,12 @@ func (p *Proxy) Validate() error {
 			bad("route %s: want exactly one of backends, redirect, directResponse; have %d", r.Name, actions)
 		}
 		for _, wb := range r.Backends {
+			if wb.Unresolved {
+				if wb.Backend != "" {
+					bad("route %s: an unresolved backend names backend %q", r.Name, wb.Backend)
+				}
+				continue
+			}
 			if !backends[wb.Backend] {
 				bad("route %s: unknown backend %q", r.Name, wb.Backend)
 			}
@@ -141,7 +147,15 @@ func (p *Proxy) Validate() error {
 				checkRoute("virtual host "+vh.Name, r)
 			}
 		}
+		for _, ts := range l.TLS {
+			for _, vh := range ts.VirtualHosts {
+				for _, r := range vh.Routes {
+					checkRoute("virtual host "+vh.Name, r)
+				}
+			}
+		}
 	}
+	p.validateTLS(bad)
 	if w := p.Waypoint; w != nil {
 		for _, s := range w.Services {
 			if len(s.Addresses) == 0 {

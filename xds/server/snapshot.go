@@ -44,6 +44,9 @@ func NewSnapshot(r *translator.Resources) (*Snapshot, error) {
 		{resourcev3.EndpointType, toResources(r.Endpoints)},
 		{resourcev3.ListenerType, toResources(r.Listeners)},
 		{resourcev3.RouteType, toResources(r.Routes)},
+		// TLS certificates as SDS secrets on the same ADS stream: a
+		// rotated certificate changes only this type's version.
+		{resourcev3.SecretType, toResources(r.Secrets)},
 	}
 	s := &Snapshot{Snapshot: &cachev3.Snapshot{}, Versions: map[string]string{}}
 	buf := make([]byte, 0, 64<<10)

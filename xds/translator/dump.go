@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
+
+	"wasp.dev/xds/ir"
 )
 
 // YAML renders resources the way Envoy's docs write config (snake_case
@@ -46,5 +50,24 @@ func (r *Resources) YAML() ([]byte, error) {
 			return nil, err
 		}
 	}
+	for _, m := range r.Secrets {
+		if err := add("secrets", redactedSecret(m)); err != nil {
+			return nil, err
+		}
+	}
 	return yaml.Marshal(doc)
+}
+
+// redactedSecret is a copy of s whose private key is replaced by its hash
+// (ir.Sensitive): dumps show which key a proxy has, never the key.
+func redactedSecret(s *tlsv3.Secret) *tlsv3.Secret {
+	c := proto.Clone(s).(*tlsv3.Secret)
+	if tc := c.GetTlsCertificate(); tc != nil && tc.PrivateKey != nil {
+		key := ir.Sensitive(tc.PrivateKey.GetInlineBytes())
+		if k := tc.PrivateKey.GetInlineString(); k != "" {
+			key = ir.Sensitive(k)
+		}
+		tc.PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: key.Redacted()}}
+	}
+	return c
 }

@@ -21,6 +21,25 @@ func (t *translation) ingressListener(l *ir.HTTPListener) error {
 			return fmt.Errorf("listener %s: address %q is not an IP address", l.Name, l.Address)
 		}
 	}
+	lis := &listenerv3.Listener{
+		Name:    l.Name,
+		Address: socketAddress(bindAddress(l.Address), l.Port),
+	}
+	setDualStack(lis, l.Address)
+	if l.ProxyProtocol {
+		lis.ListenerFilters = []*listenerv3.ListenerFilter{proxyProtocolListenerFilter(false)}
+	}
+	if len(l.TLS) > 0 {
+		chains, err := t.tlsFilterChains(l)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		lis.FilterChains = chains
+		// After the PROXY header, which precedes the TLS hello.
+		lis.ListenerFilters = append(lis.ListenerFilters, tlsInspectorFilter)
+		t.out.Listeners = append(t.out.Listeners, lis)
+		return nil
+	}
 	var routes []*ir.Route
 	for _, vh := range l.VirtualHosts {
 		routes = append(routes, vh.Routes...)
@@ -37,15 +56,7 @@ func (t *translation) ingressListener(l *ir.HTTPListener) error {
 	if err != nil {
 		return err
 	}
-	lis := &listenerv3.Listener{
-		Name:         l.Name,
-		Address:      socketAddress(bindAddress(l.Address), l.Port),
-		FilterChains: []*listenerv3.FilterChain{{Name: l.Name, Filters: []*listenerv3.Filter{nf}}},
-	}
-	setDualStack(lis, l.Address)
-	if l.ProxyProtocol {
-		lis.ListenerFilters = []*listenerv3.ListenerFilter{proxyProtocolListenerFilter(false)}
-	}
+	lis.FilterChains = []*listenerv3.FilterChain{{Name: l.Name, Filters: []*listenerv3.Filter{nf}}}
 	t.out.Listeners = append(t.out.Listeners, lis)
 	t.out.Routes = append(t.out.Routes, rc)
 	return nil

@@ -34,6 +34,12 @@ const (
 	// code: "wasp_wasm_code|<host>:<port>".
 	WasmCodeClusterPrefix = "wasp_wasm_code|"
 
+	// UnresolvedBackendCluster is the weighted-cluster entry standing for
+	// unresolvable backendRefs; no cluster has this name (names of Service
+	// backends are "<ns>/<svc>:<port>"), so Envoy answers its share with
+	// the route's cluster_not_found_response_code (500).
+	UnresolvedBackendCluster = "wasp_unresolved_backend"
+
 	// Access-log line keys are the filter's: config.AccessLogLineKey(i),
 	// config.AccessLogSeenKey (wasp.dev/filters/config/accesslog.go).
 )

@@ -21,12 +21,18 @@ const defaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,ret
 
 func (t *translation) routeAction(r *ir.Route) (*routev3.RouteAction, error) {
 	ra := &routev3.RouteAction{}
-	if len(r.Backends) == 1 && r.Backends[0].RequestHeaders == nil && r.Backends[0].ResponseHeaders == nil {
+	if len(r.Backends) == 1 && !r.Backends[0].Unresolved && r.Backends[0].RequestHeaders == nil && r.Backends[0].ResponseHeaders == nil {
 		ra.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: r.Backends[0].Backend}
 	} else {
 		wc := &routev3.WeightedCluster{}
 		for _, b := range r.Backends {
 			cw := &routev3.WeightedCluster_ClusterWeight{Name: b.Backend, Weight: wrapperspb.UInt32(b.Weight)}
+			if b.Unresolved {
+				// A cluster that never exists: the router answers its
+				// share with cluster_not_found_response_code, 500.
+				cw.Name = UnresolvedBackendCluster
+				ra.ClusterNotFoundResponseCode = routev3.RouteAction_INTERNAL_SERVER_ERROR
+			}
 			if h := b.RequestHeaders; h != nil {
 				cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headerOptions(h)
 			}

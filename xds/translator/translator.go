@@ -11,6 +11,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"wasp.dev/xds/ir"
 )
@@ -27,6 +28,8 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Secrets are the SDS secrets (TLS certificates) the listeners name.
+	Secrets []*tlsv3.Secret
 }
 
 type translation struct {
@@ -72,6 +75,9 @@ func Translate(p *ir.Proxy, opts Options) (*Resources, error) {
 		t.out.Clusters = append(t.out.Clusters, c)
 		t.out.Endpoints = append(t.out.Endpoints, cla)
 	}
+	for _, c := range p.TLSCertificates {
+		t.out.Secrets = append(t.out.Secrets, tlsSecret(c))
+	}
 	for _, name := range sortedKeys(t.wasm.codeClusters) {
 		c, err := codeServerCluster(name, t.wasm.codeClusters[name])
 		if err != nil {
@@ -93,6 +99,7 @@ func (r *Resources) sort() {
 	slices.SortFunc(r.Endpoints, func(a, b *endpointv3.ClusterLoadAssignment) int {
 		return cmp.Compare(a.ClusterName, b.ClusterName)
 	})
+	slices.SortFunc(r.Secrets, func(a, b *tlsv3.Secret) int { return cmp.Compare(a.Name, b.Name) })
 }
 
 // Validate runs every resource's ValidateAll (Envoy's ingestion rules),
@@ -121,6 +128,12 @@ func (r *Resources) Validate() error {
 	for _, e := range r.Endpoints {
 		if err := e.ValidateAll(); err != nil {
 			return fmt.Errorf("endpoints %s: %w", e.ClusterName, err)
+		}
+	}
+	for _, s := range r.Secrets {
+		// The error names the secret, never its content.
+		if err := s.ValidateAll(); err != nil {
+			return fmt.Errorf("secret %s: invalid", s.Name)
 		}
 	}
 	return nil
@@ -162,6 +175,13 @@ func uniqueNames(r *Resources) error {
 		check("endpoints", func(y func(string) bool) {
 			for _, x := range r.Endpoints {
 				if !y(x.ClusterName) {
+					return
+				}
+			}
+		}),
+		check("secret", func(y func(string) bool) {
+			for _, x := range r.Secrets {
+				if !y(x.Name) {
 					return
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -145,6 +146,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 			&corev1.ConfigMap{}:      {Label: managed},
 			&corev1.ServiceAccount{}: {Label: managed},
 			&corev1.Pod{}:            {Label: sidecarPods},
+			// Gateway certificates: TLS Secrets, watched as metadata only
+			// (internal/controller/secrets.go).
+			&corev1.Secret{}: {Field: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))},
 		}},
 	})
 	if err != nil {

@@ -20,12 +20,14 @@ import (
 const translateUsage = `Usage: wasp translate -f FILE|DIR [-f ...] [-o yaml|json] [--show xds|ir|status|all]
 
 Reads Kubernetes manifests (Gateway API, TrafficPolicy, HTTPListenerPolicy,
-Services, EndpointSlices, Namespaces, Istio AuthorizationPolicies and
-ServiceEntries), runs the controller's translation with
+Services, EndpointSlices, Namespaces, kubernetes.io/tls Secrets for HTTPS
+listeners, Istio AuthorizationPolicies and ServiceEntries), runs the
+controller's translation with
 no cluster, and prints the result: the Envoy resources of every proxy (xds,
 the default), wasp's IR, or the status the controller would write.
 GatewayClasses named by --waypoint-class / --ingress-class that the input
 lacks are assumed to exist (the Helm chart creates them).
+Private keys are printed only as redacted:sha256:<hash>.
 Exit status 1 with the reasons when the input is invalid.
 
 Flags:

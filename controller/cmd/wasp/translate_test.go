@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wasp.dev/controller/internal/manifest"
 )
 
 const seeds = "../../../examples/seeds"
@@ -125,5 +129,41 @@ func TestSDSSubcommandWired(t *testing.T) {
 	_, stderr, code := runCLI(t, "sds", "--address", "0.0.0.0:8234", "--cert-dir", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "loopback") {
 		t.Fatalf("exit %d, stderr %q; want 1 and a loopback error", code, stderr)
+	}
+}
+
+// TestTranslateRedactsPrivateKeys: the seeds' gateway-tls Secret serves
+// the HTTPS listener, and no output shows its private key, in any format:
+// only its hash.
+func TestTranslateRedactsPrivateKeys(t *testing.T) {
+	res, err := manifest.LoadPaths(filepath.Join(seeds, "ingress-canary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key []byte
+	for _, s := range res.Input.Secrets {
+		if s.Name == "gateway-tls" {
+			key = s.Data["tls.key"]
+		}
+	}
+	block, _ := pem.Decode(key)
+	if block == nil {
+		t.Fatal("the seed's gateway-tls has no PEM key")
+	}
+	secretB64 := base64.StdEncoding.EncodeToString(block.Bytes)[:24]
+	for _, args := range [][]string{{"--show", "all"}, {"--show", "all", "-o", "json"}, {"--show", "ir"}} {
+		out, stderr, code := runCLI(t, append([]string{"translate", "-f", seeds}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		pemLine := strings.SplitN(string(key), "\n", 3)[1]
+		for _, leak := range []string{"PRIVATE KEY", pemLine, secretB64, base64.StdEncoding.EncodeToString(key)[:24]} {
+			if strings.Contains(out, leak) || strings.Contains(stderr, leak) {
+				t.Errorf("%v: output contains key material %q", args, leak)
+			}
+		}
+		if !strings.Contains(out, "redacted:sha256:") || !strings.Contains(out, "istio-system/gateway-tls") {
+			t.Errorf("%v: no redacted certificate istio-system/gateway-tls in the output", args)
+		}
 	}
 }

@@ -36,7 +36,9 @@ func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
 	)
 	pods := &metav1.PartialObjectMetadataList{}
 	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-	for _, l := range []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &nss, &tps, &lps, &gwParams, &wfs, pods} {
+	secretMeta := &metav1.PartialObjectMetadataList{}
+	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	for _, l := range []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &nss, &tps, &lps, &gwParams, &wfs, pods, secretMeta} {
 		if err := r.client.List(ctx, l); err != nil {
 			return nil, err
 		}
@@ -73,6 +75,14 @@ func (r *Reconciler) gather(ctx context.Context) (*snapshot, error) {
 		in.Pods = append(in.Pods, &pods.Items[i])
 	}
 	var err error
+	controllerName := r.opts.Translate.ControllerName
+	if controllerName == "" {
+		controllerName = translate.DefaultControllerName
+	}
+	refs := certificateRefs(classes.Items, gateways.Items, controllerName)
+	if in.Secrets, err = r.secrets.load(ctx, refs, secretMeta); err != nil {
+		return nil, err
+	}
 	if in.AuthorizationPolicies, err = r.listIstio(ctx, AuthorizationPolicyGVK); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ type Reconciler struct {
 	events *authzEvents
 	// wasm runs WasmFilters' module fetches (wasmfetch.go).
 	wasm *wasmFetches
+	// secrets reads the Secrets Gateways' HTTPS listeners name (secrets.go).
+	secrets *tlsSecrets
 }
 
 // globalKey is the single work item every event maps to.

@@ -8,9 +8,11 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -36,6 +38,9 @@ import (
 // WasmFilter sources: a ConfigMap's module and an image's pull secrets are
 // read directly (not cached) when a filter names them.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// Gateway certificates: Secrets are watched as metadata only (type
+// kubernetes.io/tls) and the referenced ones read with a GET (secrets.go).
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=list;watch
 
 // Setup registers the reconciler with mgr. Reconciliation runs on every
 // replica (each serves xDS); only the elected leader writes.
@@ -47,6 +52,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	opts.Translate.RequireProxyService = true
 	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected(),
 		events: &authzEvents{recorder: mgr.GetEventRecorder("wasp"), last: map[string]string{}}}
+	r.secrets = newTLSSecrets(mgr.GetAPIReader())
 	r.wasm = newWasmFetches(opts.Wasm, mgr.GetAPIReader(), mgr.GetLogger().WithName("wasm"))
 	if err := mgr.Add(r.wasm); err != nil {
 		return err
@@ -70,6 +76,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	// Pods as metadata only: the biggest object set of a cluster, of which
 	// only the sidecar's tlsMode label is read (docs/istio-sidecar.md).
 	b = b.WatchesMetadata(&corev1.Pod{}, all)
+	// Secrets as metadata only, and only those a Gateway names trigger
+	// anything (secrets.go).
+	b = b.WatchesMetadata(&corev1.Secret{}, all, builder.WithPredicates(predicate.NewPredicateFuncs(r.secrets.isWanted)))
 	// A finished module fetch (wasmfetch.go).
 	b = b.WatchesRawSource(source.Channel(r.wasm.trigger, all))
 	c, err := b.Build(r)

@@ -206,6 +206,11 @@ func (r *Result) addDoc(raw []byte) error {
 		in.GatewayParameters = append(in.GatewayParameters, defaultNS(o))
 	case *waspv1alpha1.WasmFilter:
 		in.WasmFilters = append(in.WasmFilters, defaultNS(o))
+	case *corev1.Secret:
+		// TLS certificates of HTTPS listeners; printed only redacted.
+		o = defaultNS(o)
+		stringDataToData(o)
+		in.Secrets = append(in.Secrets, o)
 	default:
 		r.Other = append(r.Other, obj)
 	}
@@ -236,4 +241,19 @@ func convert[T any](from any) *T {
 		panic(fmt.Sprintf("manifest: convert %T: %v", from, err))
 	}
 	return &to
+}
+
+// stringDataToData merges stringData into data, as the API server does on
+// write, so a hand-written manifest reads like the stored object.
+func stringDataToData(s *corev1.Secret) {
+	if len(s.StringData) == 0 {
+		return
+	}
+	if s.Data == nil {
+		s.Data = map[string][]byte{}
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }

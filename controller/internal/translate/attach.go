@@ -101,15 +101,23 @@ func (t *translator) attachToIngress(rc *routeCtx, pr gwv1.ParentReference, g *g
 	matched, allowed := false, false
 	attached := false
 	for _, l := range g.listeners {
-		if !l.accepted || !listenerMatchesRef(l, pr) {
+		if !listenerMatchesRef(l, pr) {
+			continue
+		}
+		admits := l.allowsHTTPRoutes() && t.namespaceAllowed(l.l.AllowedRoutes, g.gw.Namespace, rc.r.Namespace)
+		hosts := intersectHostnames(l.l.Hostname, rc.r.Spec.Hostnames)
+		if !l.accepted {
+			// Gateway API counts the routes of invalid listeners too.
+			if admits && len(hosts) > 0 {
+				l.attachedRoutes[rc.key] = true
+			}
 			continue
 		}
 		matched = true
-		if !t.namespaceAllowed(l.l.AllowedRoutes, g.gw.Namespace, rc.r.Namespace) {
+		if !admits {
 			continue
 		}
 		allowed = true
-		hosts := intersectHostnames(l.l.Hostname, rc.r.Spec.Hostnames)
 		if len(hosts) == 0 {
 			continue
 		}

@@ -144,7 +144,7 @@ func (t *translator) resolveBackendRef(fromNS string, ref gwv1.BackendObjectRefe
 	if ref.Namespace != nil {
 		ns = string(*ref.Namespace)
 	}
-	if ns != fromNS && !t.grantAllows(fromNS, ns, string(ref.Name)) {
+	if ns != fromNS && !t.grantAllows("HTTPRoute", fromNS, "Service", ns, string(ref.Name)) {
 		return nil, &refError{gwv1.RouteReasonRefNotPermitted, fmt.Sprintf("no ReferenceGrant in namespace %s allows HTTPRoutes from %s to Service %s", ns, fromNS, ref.Name)}
 	}
 	s := t.x.services[nsName{ns, string(ref.Name)}]
@@ -162,16 +162,17 @@ func (t *translator) resolveBackendRef(fromNS string, ref gwv1.BackendObjectRefe
 	return nil, &refError{gwv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s/%s has no TCP port %d", ns, ref.Name, *ref.Port)}
 }
 
-// grantAllows says whether a ReferenceGrant in toNS lets HTTPRoutes of
-// fromNS refer to the Service named name.
-func (t *translator) grantAllows(fromNS, toNS, name string) bool {
+// grantAllows says whether a ReferenceGrant in toNS lets objects of
+// fromKind (Gateway API group) in fromNS refer to the core object of toKind
+// (Service, Secret) named name.
+func (t *translator) grantAllows(fromKind, fromNS, toKind, toNS, name string) bool {
 	for _, g := range t.x.grants {
 		if g.Namespace != toNS {
 			continue
 		}
 		fromOK := false
 		for _, f := range g.Spec.From {
-			if string(f.Group) == gwv1.GroupName && f.Kind == "HTTPRoute" && string(f.Namespace) == fromNS {
+			if string(f.Group) == gwv1.GroupName && string(f.Kind) == fromKind && string(f.Namespace) == fromNS {
 				fromOK = true
 			}
 		}
@@ -179,10 +180,18 @@ func (t *translator) grantAllows(fromNS, toNS, name string) bool {
 			continue
 		}
 		for _, to := range g.Spec.To {
-			if to.Group == "" && to.Kind == "Service" && (to.Name == nil || string(*to.Name) == name) {
+			if to.Group == "" && string(to.Kind) == toKind && (to.Name == nil || string(*to.Name) == name) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// unresolvedShare stands for a backendRef that cannot be resolved: its
+// weight's share of the requests is answered 500 (Gateway API), never
+// given to the rule's valid backends. A rule with no valid backend at all
+// answers 500 outright (routes.go).
+func unresolvedShare(weight uint32) *ir.WeightedBackend {
+	return &ir.WeightedBackend{Unresolved: true, Weight: weight}
 }

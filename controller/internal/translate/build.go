@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"sort"
-	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -86,68 +84,6 @@ func (b *proxyBuilder) useWasm(wasm map[string]string) {
 			b.wasm[filter] = map[string]json.RawMessage{}
 		}
 		b.wasm[filter][key] = tp.feature(filter)
-	}
-}
-
-func (b *proxyBuilder) ingress() {
-	byPort := map[gwv1.PortNumber]*ir.HTTPListener{}
-	hostsByPort := map[gwv1.PortNumber]map[string][]*attachment{}
-	listenerOfPort := map[gwv1.PortNumber]gwv1.SectionName{}
-	for _, l := range b.g.listeners {
-		if !l.accepted {
-			continue
-		}
-		port := l.l.Port
-		if byPort[port] == nil {
-			byPort[port] = &ir.HTTPListener{Name: fmt.Sprintf("%s/%d", b.p.Name, port), Port: uint32(port)}
-			hostsByPort[port] = map[string][]*attachment{}
-			listenerOfPort[port] = l.l.Name
-		}
-		for _, a := range l.attached {
-			for _, h := range a.hostnames {
-				hostsByPort[port][h] = append(hostsByPort[port][h], a)
-			}
-		}
-	}
-	ports := make([]gwv1.PortNumber, 0, len(byPort))
-	for p := range byPort {
-		ports = append(ports, p)
-	}
-	sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
-	for _, port := range ports {
-		hl := byPort[port]
-		hosts := hostsByPort[port]
-		names := sortedKeys(hosts)
-		var wildcards []string
-		for _, h := range names {
-			if h == "*" || strings.HasPrefix(h, "*.") {
-				wildcards = append(wildcards, h)
-			}
-		}
-		for _, h := range names {
-			es := b.routesFor(fmt.Sprintf("%s/%s", hl.Name, h), listenerOfPort[port], hosts[h])
-			// Envoy sends a request to one virtual host only, so a host's
-			// virtual host also carries the routes of the wildcards that
-			// cover it (Gateway API merges routes across hostnames), after
-			// its own on equal precedence.
-			for _, w := range wildcards {
-				if w != h && coversHost(w, h) {
-					for _, e := range b.routesFor(fmt.Sprintf("%s/%s", hl.Name, h), listenerOfPort[port], hosts[w]) {
-						if !hasRoute(es, e.route.Name) {
-							e.inherited = w
-							es = append(es, e)
-						}
-					}
-				}
-			}
-			sortByPrecedence(es)
-			vh := &ir.VirtualHost{Name: hl.Name + "/" + h, Hostnames: []string{h}}
-			for _, e := range es {
-				vh.Routes = append(vh.Routes, e.route)
-			}
-			hl.VirtualHosts = append(hl.VirtualHosts, vh)
-		}
-		b.p.Listeners = append(b.p.Listeners, hl)
 	}
 }
 

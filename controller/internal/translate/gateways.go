@@ -65,15 +65,24 @@ func (t *translator) gateways() {
 		} else {
 			t.judgeIngressListeners(g)
 		}
+		// Accepted while some listener is served; ListenersNotValid names
+		// the ones that are not (Gateway API: the reason goes with
+		// Accepted True when only some listeners are invalid).
 		g.accepted = false
+		var invalid []string
 		for _, l := range g.listeners {
-			if l.accepted {
+			if l.programmed {
 				g.accepted = true
+			} else {
+				invalid = append(invalid, string(l.l.Name))
 			}
 		}
-		if !g.accepted {
+		if len(invalid) > 0 {
 			g.acceptedReason = string(gwv1.GatewayReasonListenersNotValid)
-			g.acceptedMessage = "no listener is valid"
+			g.acceptedMessage = "listeners not valid: " + strings.Join(invalid, ", ")
+			if !g.accepted {
+				g.acceptedMessage = "no listener is valid"
+			}
 		}
 		t.resolveParameters(g)
 		t.gatewayList = append(t.gatewayList, g)
@@ -83,41 +92,83 @@ func (t *translator) gateways() {
 
 var httpRouteKind = gwv1.RouteGroupKind{Group: ptrTo(gwv1.Group(gwv1.GroupName)), Kind: "HTTPRoute"}
 
-// judgeListenerKinds checks allowedRoutes.kinds: only HTTPRoute is served.
-func judgeListenerKinds(l *listenerCtx) (ok bool, msg string) {
+// routeKindsOf are the route kinds wasp serves on a listener of protocol p:
+// HTTPRoute on HTTP, HTTPS and a waypoint's PROXY listener; nothing on the
+// protocols wasp does not implement (TLS, TCP, UDP: no TLSRoute, TCPRoute
+// or UDPRoute; GRPCRoute is not implemented either).
+func routeKindsOf(p gwv1.ProtocolType) []gwv1.RouteGroupKind {
+	switch p {
+	case gwv1.HTTPProtocolType, gwv1.HTTPSProtocolType, ProtocolIstioProxy:
+		return []gwv1.RouteGroupKind{httpRouteKind}
+	}
+	return nil
+}
+
+// judgeListenerKinds checks allowedRoutes.kinds against what the protocol
+// serves: supported are the listed kinds wasp serves (all it serves when
+// none are listed); msg names the listed kinds it does not.
+func judgeListenerKinds(l *listenerCtx) (supported []gwv1.RouteGroupKind, msg string) {
+	served := routeKindsOf(l.l.Protocol)
 	if l.l.AllowedRoutes == nil || len(l.l.AllowedRoutes.Kinds) == 0 {
-		return true, ""
+		return served, ""
 	}
 	var bad []string
-	good := false
 	for _, k := range l.l.AllowedRoutes.Kinds {
 		grp := gwv1.GroupName
 		if k.Group != nil {
 			grp = string(*k.Group)
 		}
-		if grp == gwv1.GroupName && k.Kind == "HTTPRoute" {
-			good = true
+		ok := false
+		for _, s := range served {
+			if string(*s.Group) == grp && s.Kind == k.Kind {
+				ok = true
+			}
+		}
+		if ok {
+			supported = append(supported, gwv1.RouteGroupKind{Group: ptrTo(gwv1.Group(grp)), Kind: k.Kind})
 		} else {
 			bad = append(bad, grp+"/"+string(k.Kind))
 		}
 	}
 	if len(bad) > 0 {
-		return good, "unsupported route kinds: " + strings.Join(bad, ", ")
+		msg = "unsupported route kinds: " + strings.Join(bad, ", ")
 	}
-	return true, ""
+	return supported, msg
+}
+
+// allowsHTTPRoutes says whether HTTPRoutes may attach to l.
+func (l *listenerCtx) allowsHTTPRoutes() bool {
+	for _, k := range l.supportedKinds {
+		if k.Kind == httpRouteKind.Kind && *k.Group == *httpRouteKind.Group {
+			return true
+		}
+	}
+	return false
+}
+
+// listenerVerdict is what wasp concludes about one listener.
+type listenerVerdict struct {
+	accepted            bool
+	reason, msg         string
+	conflicted          bool
+	conflictReason      string
+	refsReason, refsMsg string // empty refsMsg: references resolved
+}
+
+func acceptedVerdict() listenerVerdict {
+	return listenerVerdict{accepted: true, reason: string(gwv1.ListenerReasonAccepted),
+		conflictReason: string(gwv1.ListenerReasonNoConflicts), refsReason: string(gwv1.ListenerReasonResolvedRefs)}
 }
 
 func (t *translator) judgeIngressListeners(g *gatewayCtx) {
 	protoByPort := map[gwv1.PortNumber]gwv1.ProtocolType{}
 	hostByPort := map[string]string{}
 	for _, l := range g.listeners {
-		gen := g.gw.Generation
-		accepted, reason, msg := true, string(gwv1.ListenerReasonAccepted), ""
-		conflicted, cReason := false, string(gwv1.ListenerReasonNoConflicts)
+		v := acceptedVerdict()
 		switch l.l.Protocol {
-		case gwv1.HTTPProtocolType:
+		case gwv1.HTTPProtocolType, gwv1.HTTPSProtocolType:
 			if p, seen := protoByPort[l.l.Port]; seen && p != l.l.Protocol {
-				conflicted, cReason = true, string(gwv1.ListenerReasonProtocolConflict)
+				v.conflicted, v.conflictReason = true, string(gwv1.ListenerReasonProtocolConflict)
 			}
 			protoByPort[l.l.Port] = l.l.Protocol
 			h := ""
@@ -126,52 +177,77 @@ func (t *translator) judgeIngressListeners(g *gatewayCtx) {
 			}
 			hk := fmt.Sprintf("%d/%s", l.l.Port, h)
 			if _, seen := hostByPort[hk]; seen {
-				conflicted, cReason = true, string(gwv1.ListenerReasonHostnameConflict)
+				v.conflicted, v.conflictReason = true, string(gwv1.ListenerReasonHostnameConflict)
 			}
 			hostByPort[hk] = string(l.l.Name)
 		default:
-			accepted, reason = false, string(gwv1.ListenerReasonUnsupportedProtocol)
-			msg = fmt.Sprintf("protocol %s is not supported by wasp ingress gateways (HTTP only)", l.l.Protocol)
+			v.accepted, v.reason = false, string(gwv1.ListenerReasonUnsupportedProtocol)
+			v.msg = fmt.Sprintf("protocol %s is not supported by wasp ingress gateways (HTTP and HTTPS only; TLS passthrough needs TLSRoute, which wasp does not implement)", l.l.Protocol)
 		}
-		if conflicted {
-			accepted = false
-			reason = cReason
-			msg = "another listener has the same port and hostname, or another protocol on this port"
+		if v.conflicted {
+			v.accepted, v.reason = false, v.conflictReason
+			v.msg = "another listener has the same port and hostname, or another protocol on this port"
 		}
-		kindsOK, kindsMsg := judgeListenerKinds(l)
-		if !kindsOK {
-			accepted = false
+		if v.accepted && l.l.Protocol == gwv1.HTTPSProtocolType {
+			certs, err := t.resolveCertificates(g, l.l)
+			if err != nil {
+				v.refsReason, v.refsMsg = string(err.reason), err.msg
+			}
+			l.certificates = certs
 		}
-		l.accepted = accepted
-		l.conditions = listenerConditions(accepted, reason, msg, conflicted, cReason, kindsOK, kindsMsg, gen)
+		t.settleListener(g, l, v)
+	}
+}
+
+// settleListener applies the route-kind check and writes the listener's
+// conditions. A listener is served (programmed) only when accepted with
+// every reference resolved and at least one route kind to serve.
+func (t *translator) settleListener(g *gatewayCtx, l *listenerCtx, v listenerVerdict) {
+	kinds, kindsMsg := judgeListenerKinds(l)
+	l.supportedKinds = kinds
+	if kindsMsg != "" && v.refsMsg == "" {
+		v.refsReason, v.refsMsg = string(gwv1.ListenerReasonInvalidRouteKinds), kindsMsg
+	}
+	l.accepted = v.accepted
+	// With some listed kinds unsupported the listener serves the rest;
+	// with none supported it has nothing to serve.
+	l.programmed = v.accepted && len(kinds) > 0 &&
+		(v.refsMsg == "" || v.refsReason == string(gwv1.ListenerReasonInvalidRouteKinds))
+	gen := g.gw.Generation
+	progReason, progMsg := string(gwv1.ListenerReasonProgrammed), ""
+	if !l.programmed {
+		progReason, progMsg = string(gwv1.ListenerReasonInvalid), v.msg
+		if progMsg == "" {
+			progMsg = v.refsMsg
+		}
+	}
+	l.conditions = []metav1.Condition{
+		cond(string(gwv1.ListenerConditionAccepted), v.accepted, v.reason, v.msg, gen),
+		cond(string(gwv1.ListenerConditionConflicted), v.conflicted, v.conflictReason, "", gen),
+		cond(string(gwv1.ListenerConditionProgrammed), l.programmed, progReason, progMsg, gen),
+		cond(string(gwv1.ListenerConditionResolvedRefs), v.refsMsg == "", v.refsReason, v.refsMsg, gen),
 	}
 }
 
 func (t *translator) judgeWaypointListeners(g *gatewayCtx) {
 	want := waypointPort(g.class)
 	for _, l := range g.listeners {
-		gen := g.gw.Generation
-		accepted, reason, msg := true, string(gwv1.ListenerReasonAccepted), ""
+		v := acceptedVerdict()
 		switch {
 		case l.l.Protocol != ProtocolIstioProxy:
-			accepted, reason = false, string(gwv1.ListenerReasonUnsupportedProtocol)
-			msg = fmt.Sprintf("a wasp waypoint serves only protocol %s (ztunnel's PROXY binding)", ProtocolIstioProxy)
+			v.accepted, v.reason = false, string(gwv1.ListenerReasonUnsupportedProtocol)
+			v.msg = fmt.Sprintf("a wasp waypoint serves only protocol %s (ztunnel's PROXY binding)", ProtocolIstioProxy)
 		case int32(l.l.Port) != want:
-			accepted, reason = false, string(gwv1.ListenerReasonPortUnavailable)
-			msg = fmt.Sprintf("ztunnel delivers waypoint traffic on port %d (GatewayClass annotation %s)", want, AnnotationWaypointInboundBinding)
+			v.accepted, v.reason = false, string(gwv1.ListenerReasonPortUnavailable)
+			v.msg = fmt.Sprintf("ztunnel delivers waypoint traffic on port %d (GatewayClass annotation %s)", want, AnnotationWaypointInboundBinding)
 		case g.listenerP != nil:
-			accepted, reason = false, string(gwv1.ListenerReasonPortUnavailable)
-			msg = "only one istio.io/PROXY listener per waypoint"
+			v.accepted, v.reason = false, string(gwv1.ListenerReasonPortUnavailable)
+			v.msg = "only one istio.io/PROXY listener per waypoint"
 		}
-		kindsOK, kindsMsg := judgeListenerKinds(l)
-		if !kindsOK {
-			accepted = false
-		}
-		l.accepted = accepted
-		if accepted {
+		t.settleListener(g, l, v)
+		if l.programmed {
 			g.listenerP = l
 		}
-		l.conditions = listenerConditions(accepted, reason, msg, false, string(gwv1.ListenerReasonNoConflicts), kindsOK, kindsMsg, gen)
 	}
 	g.waypointFor = "service"
 	if v := g.class.Labels[LabelWaypointFor]; v != "" {
@@ -179,23 +255,6 @@ func (t *translator) judgeWaypointListeners(g *gatewayCtx) {
 	}
 	if v := g.gw.Labels[LabelWaypointFor]; v != "" {
 		g.waypointFor = v
-	}
-}
-
-func listenerConditions(accepted bool, reason, msg string, conflicted bool, cReason string, kindsOK bool, kindsMsg string, gen int64) []metav1.Condition {
-	progReason := string(gwv1.ListenerReasonProgrammed)
-	if !accepted {
-		progReason = string(gwv1.ListenerReasonInvalid)
-	}
-	refsReason := string(gwv1.ListenerReasonResolvedRefs)
-	if kindsMsg != "" {
-		refsReason = string(gwv1.ListenerReasonInvalidRouteKinds)
-	}
-	return []metav1.Condition{
-		cond(string(gwv1.ListenerConditionAccepted), accepted, reason, msg, gen),
-		cond(string(gwv1.ListenerConditionConflicted), conflicted, cReason, "", gen),
-		cond(string(gwv1.ListenerConditionProgrammed), accepted, progReason, msg, gen),
-		cond(string(gwv1.ListenerConditionResolvedRefs), kindsOK && kindsMsg == "", refsReason, kindsMsg, gen),
 	}
 }
 

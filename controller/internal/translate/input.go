@@ -41,6 +41,10 @@ type Input struct {
 	// without an entry is Pending.
 	WasmFilters []*waspv1alpha1.WasmFilter
 	WasmFetches map[string]WasmFetch
+	// Secrets are the kubernetes.io/tls Secrets that Gateway listeners
+	// name in certificateRefs; others may be left out (the controller
+	// reads only those, tls.go).
+	Secrets []*corev1.Secret
 }
 
 // nsName is a namespace/name key.
@@ -58,6 +62,8 @@ type index struct {
 	slices map[nsName][]*discoveryv1.EndpointSlice
 	grants []*gwv1.ReferenceGrant
 	pods   map[nsName]*metav1.PartialObjectMetadata
+	// secrets by namespace/name (tls.go).
+	secrets map[nsName]*corev1.Secret
 }
 
 func newIndex(in *Input) *index {
@@ -69,6 +75,10 @@ func newIndex(in *Input) *index {
 		slices:     map[nsName][]*discoveryv1.EndpointSlice{},
 		grants:     in.ReferenceGrants,
 		pods:       map[nsName]*metav1.PartialObjectMetadata{},
+		secrets:    map[nsName]*corev1.Secret{},
+	}
+	for _, s := range in.Secrets {
+		x.secrets[nsName{s.Namespace, s.Name}] = s
 	}
 	for _, p := range in.Pods {
 		x.pods[nsName{p.Namespace, p.Name}] = p

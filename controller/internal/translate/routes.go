@@ -122,13 +122,14 @@ func (t *translator) convertRule(rc *routeCtx, i int, rule *gwv1.HTTPRouteRule) 
 	total := 0
 	for _, br := range rule.BackendRefs {
 		b, err := t.resolveBackendRef(ns, br.BackendObjectReference)
-		if err != nil {
-			t.fail(rc, err)
-			continue
-		}
 		w := uint32(1)
 		if br.Weight != nil {
 			w = uint32(*br.Weight)
+		}
+		if err != nil {
+			t.fail(rc, err)
+			a.Backends = append(a.Backends, unresolvedShare(w)) // backends.go
+			continue
 		}
 		total += int(w)
 		wb := &ir.WeightedBackend{Backend: b.Name, Weight: w}

@@ -23,10 +23,14 @@ func (t *translator) status() Status {
 func (t *translator) gatewayStatus(g *gatewayCtx) GatewayStatus {
 	gen := g.gw.Generation
 	gs := gwv1.GatewayStatus{}
+	reason, msg := string(gwv1.GatewayReasonAccepted), ""
+	if g.acceptedReason != "" {
+		reason, msg = g.acceptedReason, g.acceptedMessage // some listeners not valid
+	}
 	switch {
 	case g.accepted && t.opts.RequireProxyService && t.x.services[g.key] == nil:
 		gs.Conditions = []metav1.Condition{
-			cond(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonAccepted), "", gen),
+			cond(string(gwv1.GatewayConditionAccepted), true, reason, msg, gen),
 			cond(string(gwv1.GatewayConditionProgrammed), false, string(gwv1.GatewayReasonAddressNotAssigned),
 				"waiting for the proxy Service "+g.key.String(), gen),
 		}
@@ -38,7 +42,7 @@ func (t *translator) gatewayStatus(g *gatewayCtx) GatewayStatus {
 			Value: t.proxyServiceHostname(g),
 		}}
 		gs.Conditions = []metav1.Condition{
-			cond(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonAccepted), "", gen),
+			cond(string(gwv1.GatewayConditionAccepted), true, reason, msg, gen),
 			cond(string(gwv1.GatewayConditionProgrammed), true, string(gwv1.GatewayReasonProgrammed), "", gen),
 		}
 		if isWaypoint(g) {
@@ -53,7 +57,7 @@ func (t *translator) gatewayStatus(g *gatewayCtx) GatewayStatus {
 	for _, l := range g.listeners {
 		ls := gwv1.ListenerStatus{
 			Name:           l.l.Name,
-			SupportedKinds: []gwv1.RouteGroupKind{httpRouteKind},
+			SupportedKinds: l.supportedKinds,
 			AttachedRoutes: int32(len(l.attachedRoutes)),
 			Conditions:     l.conditions,
 		}

@@ -40,6 +40,9 @@ type translator struct {
 
 	// wasmFilters are the WasmFilters, sorted (wasmfilters.go).
 	wasmFilters []*wasmFilterCtx
+
+	// certificates are the listeners' TLS certificates by name (tls.go).
+	certificates map[string]*ir.TLSCertificate
 }
 
 func newTranslator(in *Input, opts Options) *translator {
@@ -62,6 +65,7 @@ func newTranslator(in *Input, opts Options) *translator {
 		entryServedBy:   map[nsName]*gatewayCtx{},
 		hostServedBy:    map[nsName]*gatewayCtx{},
 		authzByWaypoint: map[nsName]*waypointAuthz{},
+		certificates:    map[string]*ir.TLSCertificate{},
 	}
 }
 
@@ -95,7 +99,13 @@ type listenerCtx struct {
 	l          gwv1.Listener
 	conditions []metav1.Condition
 	accepted   bool
-	attached   []*attachment
+	// programmed: served by the proxy (accepted, references resolved).
+	programmed bool
+	// supportedKinds for status; certificates name the TLS certificates
+	// of an HTTPS listener (tls.go).
+	supportedKinds []gwv1.RouteGroupKind
+	certificates   []string
+	attached       []*attachment
 	// attachedRoutes counts distinct routes (for status).
 	attachedRoutes map[nsName]bool
 }

@@ -48,6 +48,9 @@ func applySeeds(t *testing.T) {
 	for _, o := range in.EndpointSlices {
 		objs = append(objs, o)
 	}
+	for _, o := range in.Secrets {
+		objs = append(objs, o)
+	}
 	for _, o := range in.Gateways {
 		objs = append(objs, o)
 	}
