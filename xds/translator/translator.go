@@ -11,6 +11,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"wasp.dev/xds/ir"
 )
@@ -19,6 +20,9 @@ import (
 type Options struct {
 	// WasmAttachment selects design b (default) or a; see wasm.go.
 	WasmAttachment WasmAttachment
+	// CodeServerTLS is how proxies authenticate to the controller's .wasm
+	// server for https module URLs (wasm_code_tls.go); nil refuses them.
+	CodeServerTLS *tlsv3.UpstreamTlsContext
 }
 
 // Resources are one proxy's Envoy resources, each list sorted by name.
@@ -73,7 +77,7 @@ func Translate(p *ir.Proxy, opts Options) (*Resources, error) {
 		t.out.Endpoints = append(t.out.Endpoints, cla)
 	}
 	for _, name := range sortedKeys(t.wasm.codeClusters) {
-		c, err := codeServerCluster(name, t.wasm.codeClusters[name])
+		c, err := codeServerCluster(name, t.wasm.codeClusters[name], t.opts.CodeServerTLS)
 		if err != nil {
 			return nil, fmt.Errorf("proxy %s: %w", p.Name, err)
 		}
