@@ -90,8 +90,8 @@ func (ca *CA) Pool() *x509.CertPool {
 
 // Leaf is an issued certificate and key, PEM.
 type Leaf struct {
-	CertPEM, KeyPEM []byte
-	NotAfter        time.Time
+	CertPEM, KeyPEM     []byte
+	NotBefore, NotAfter time.Time
 }
 
 // IssueProxy signs the client certificate of the proxy with node ID node.
@@ -142,7 +142,7 @@ func (ca *CA) issue(tmpl *x509.Certificate) (*Leaf, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", keyDER), NotAfter: tmpl.NotAfter}, nil
+	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", keyDER), NotBefore: tmpl.NotBefore, NotAfter: tmpl.NotAfter}, nil
 }
 
 // RenewAt is when a certificate valid from notBefore to notAfter should be

@@ -40,7 +40,7 @@ func (s *Serving) Get() (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cur, s.due = &kp, RenewAt(now, leaf.NotAfter)
+	s.cur, s.due = &kp, RenewAt(leaf.NotBefore, leaf.NotAfter)
 	return s.cur, nil
 }
 

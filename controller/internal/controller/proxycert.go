@@ -65,7 +65,7 @@ func (r *Reconciler) ensureProxyCertificate(ctx context.Context, gw *gwv1.Gatewa
 		return time.Time{}, err
 	}
 	r.log.Info("proxy certificate issued", "gateway", node, "notAfter", leaf.NotAfter)
-	return proxyauth.RenewAt(now.Add(-5*time.Minute), leaf.NotAfter), nil
+	return proxyauth.RenewAt(leaf.NotBefore, leaf.NotAfter), nil
 }
 
 // deleteProxyCertificate removes the certificate of a proxy wasp no
