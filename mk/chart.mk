@@ -51,8 +51,10 @@ test-chart: helm ## helm lint --strict, CRDs in the chart match the generated on
 		grep -q -- '--metrics-bind-address=127.0.0.1:8080' <<<"$$out" && grep -q -- '--wasm-base-url=https://' <<<"$$out" \
 		&& ! grep -q 'kind: NetworkPolicy' <<<"$$out" && grep -q 'kind: ClusterRoleBinding' <<<"$$out" \
 		|| { echo "default render: metrics not on loopback, http module URL, a NetworkPolicy, or no proxies ClusterRoleBinding"; exit 1; }
-	@$(HELM) template wasp $(CHART_DIR) -n wasp-system --set controller.metrics.expose=true | grep -q -- '--metrics-bind-address=:8080' \
-		|| { echo "controller.metrics.expose=true did not bind all interfaces"; exit 1; }
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set controller.metrics.expose=true); \
+		grep -q -- '--metrics-bind-address=:8080' <<<"$$out" && grep -q -- '--metrics-secure' <<<"$$out" \
+		&& grep -q 'tokenreviews' <<<"$$out" && grep -q 'name: wasp-metrics-reader' <<<"$$out" \
+		|| { echo "controller.metrics.expose=true: not on all interfaces behind --metrics-secure with TokenReview RBAC and a metrics-reader role"; exit 1; }
 	@# rbac.proxyNamespaces: proxy writes bound by a RoleBinding in each namespace, not cluster-wide.
 	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set 'rbac.proxyNamespaces={team-a,team-b}'); \
 		[ "$$(grep -c 'name: wasp-proxies' <<<"$$out")" = 5 ] && grep -q 'namespace: team-a' <<<"$$out" && grep -q 'namespace: team-b' <<<"$$out" \

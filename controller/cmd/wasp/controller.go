@@ -25,6 +25,7 @@ import (
 
 	"wasp.dev/controller/internal/controller"
 	"wasp.dev/controller/internal/deploy"
+	"wasp.dev/controller/internal/metricsauth"
 	"wasp.dev/controller/internal/scheme"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/controller/internal/wasmserver"
@@ -39,8 +40,8 @@ const (
 	defaultXDSPort  = 18000
 	defaultWasmPort = 8082
 	// Metrics stay on loopback unless the operator exposes them (chart
-	// value controller.metrics.expose): they describe every tenant's
-	// traffic and answer without authentication.
+	// value controller.metrics.expose, which adds --metrics-secure): they
+	// describe every tenant's traffic.
 	defaultMetricsAddr = "127.0.0.1:8080"
 	defaultProbeAddr   = ":8081"
 	// shutdownGrace bounds how long servers drain on exit.
@@ -59,6 +60,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		ns = "wasp-system"
 	}
 	metricsAddr := fs.String("metrics-bind-address", defaultMetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
+	metricsSecure := fs.Bool("metrics-secure", false, "serve metrics over HTTPS only to bearer tokens the API server authenticates (TokenReview) and authorizes for the path (SubjectAccessReview, e.g. get /metrics)")
 	insecureXDS := fs.Bool("insecure-xds", false, "INSECURE, local development only: serve xDS and .wasm in plaintext to anyone, and give proxies no certificate")
 	caSecret := fs.String("ca-secret", controller.DefaultCASecretName, "Secret in the controller's namespace holding wasp's proxy CA (created if missing)")
 	probeAddr := fs.String("health-probe-bind-address", defaultProbeAddr, "address of /healthz and /readyz")
@@ -139,6 +141,10 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	metrics := metricsserver.Options{BindAddress: *metricsAddr}
+	if *metricsSecure {
+		metrics.SecureServing = true
+		metrics.FilterProvider = metricsauth.Provider
+	}
 	restConfig := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme.New(),
