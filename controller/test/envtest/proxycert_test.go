@@ -56,17 +56,18 @@ func TestProxyCertificate(t *testing.T) {
 		first = s.Data[deploy.ProxyTLSCertKey]
 		return nil
 	})
-	var d appsv1.Deployment
-	if err := get(t, "default", "kgateway-waypoint", &d); err != nil {
-		t.Fatal(err)
-	}
-	mounted := false
-	for _, v := range d.Spec.Template.Spec.Volumes {
-		mounted = mounted || (v.Secret != nil && v.Secret.SecretName == deploy.ProxyTLSSecretName("kgateway-waypoint"))
-	}
-	if !mounted {
-		t.Fatalf("the proxy Deployment does not mount its certificate Secret: %v", d.Spec.Template.Spec.Volumes)
-	}
+	eventually(t, "the proxy Deployment mounts its certificate Secret", func() error {
+		var d appsv1.Deployment
+		if err := get(t, "default", "kgateway-waypoint", &d); err != nil {
+			return err
+		}
+		for _, v := range d.Spec.Template.Spec.Volumes {
+			if v.Secret != nil && v.Secret.SecretName == deploy.ProxyTLSSecretName("kgateway-waypoint") {
+				return nil
+			}
+		}
+		return fmt.Errorf("volumes %v", d.Spec.Template.Spec.Volumes)
+	})
 
 	// Another reconciliation (a Gateway label changes) keeps the
 	// certificate: no churn while it is valid.
