@@ -60,7 +60,7 @@ func TestSeedGammaReviews(t *testing.T) {
 	waitRouteParents(t, in, "default", "reviews-route", "True", "True")
 	ads := connectProxy(t, in, waypointNS, waypointName)
 	res := waitXDS(t, ads, "the reviews chain", hasChain("10.96.10.10"))
-	sim := newSim(t, in, res, envoysim.Options{Seed: 4})
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 4})
 	counts := split(t, sim, "10.96.10.10:9080", "reviews:9080")
 	v1, v2 := counts["10.244.1.21:9080"], counts["10.244.1.22:9080"]
 	if v1+v2 != splitRequests || v1 < 850 || v1 > 950 {
@@ -81,7 +81,7 @@ func TestSeedGammaBookinfo(t *testing.T) {
 	if hasChain("10.96.20.13")(res) {
 		t.Error("ratings (istio.io/use-waypoint: none) has a filter chain on the waypoint")
 	}
-	sim := newSim(t, in, res, envoysim.Options{Seed: 5})
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 5})
 	counts := map[string]int{}
 	for range splitRequests {
 		ex, err := sim.Do(envoysim.Request{ListenerPort: 15088, Destination: netip.MustParseAddrPort("10.96.20.10:9080"), Authority: "reviews.bookinfo:9080"}, nil)

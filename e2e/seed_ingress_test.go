@@ -32,7 +32,7 @@ func TestSeedIngressHttpbin(t *testing.T) {
 	}
 	ads := connectProxy(t, in, "kgateway-system", "http")
 	res := waitXDS(t, ads, "the 8080 listener", hasListener(8080))
-	sim := newSim(t, in, res, envoysim.Options{Seed: 6})
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 6})
 	cases := []struct {
 		authority string
 		status    int
@@ -86,7 +86,7 @@ func TestSeedIngressCanary(t *testing.T) {
 	}
 	ads := connectProxy(t, in, "istio-system", "istio-gateway")
 	res := waitXDS(t, ads, "the 80 listener", hasListener(80))
-	sim := newSim(t, in, res, envoysim.Options{Seed: 7})
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 7})
 
 	// /api goes to api-service, which has no endpoints in the seed: Envoy
 	// answers 503 UH. The route carries the seed's header for upstream.

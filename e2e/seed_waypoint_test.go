@@ -113,8 +113,8 @@ func TestSeedWaypointOllama(t *testing.T) {
 	})
 
 	t.Run("WasmURLsOnChartService", func(t *testing.T) { codeResolve(t, in, res) })
-	sim := newSim(t, in, res, envoysim.Options{Seed: 2})
-	t.Run("WasmCodeFromController", func(t *testing.T) { checkCode(t, in, sim, res) })
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 2})
+	t.Run("WasmCodeFromController", func(t *testing.T) { checkCode(t, in, ads, sim, res) })
 
 	var exchanges []*envoysim.Exchange
 	t.Run("RateLimit3PerMinute", func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestSeedWaypointOllama(t *testing.T) {
 		// The same Envoy (host) takes the new config: state survives, and a
 		// full minute refills the bucket to its new size.
 		sim.Host().Advance(time.Minute)
-		sim5 := newSim(t, in, res5, envoysim.Options{Host: sim.Host(), Seed: 3})
+		sim5 := newSim(t, in, ads, res5, envoysim.Options{Host: sim.Host(), Seed: 3})
 		var got []int
 		for range 6 {
 			ex, err := sim5.Do(ollamaRequest(), upstreamOK)

@@ -36,7 +36,11 @@ func connectProxy(t testing.TB, in *harness.Installation, ns, gateway string) *h
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := harness.DialADS(context.Background(), in.Addr.XDS, node)
+	creds, err := in.Applier.ProxyCredentials(withTimeout(t, statusTimeout), ns, gateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := harness.DialADS(context.Background(), in.Addr.XDS, node, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +74,15 @@ func listenerOnPort(res *envoysim.Resources, port uint32) *listenerv3.Listener {
 // newSim starts the Envoy simulation on a snapshot, fetching code through
 // the chart Service's name as a proxy would. host carries state across
 // config updates (nil: a new Envoy).
-func newSim(t testing.TB, in *harness.Installation, res *envoysim.Resources, opts envoysim.Options) *envoysim.Proxy {
+func newSim(t testing.TB, in *harness.Installation, ads *harness.ADSClient, res *envoysim.Resources, opts envoysim.Options) *envoysim.Proxy {
 	t.Helper()
 	if opts.Fetcher == nil {
 		resolve, problems := resolveCode(in, res)
 		for _, p := range problems {
 			t.Log(p, "(TestSeedWaypointOllama/WasmURLsOnChartService reports it; mapped to the wasm server to go on)")
 		}
-		opts.Fetcher = &envoysim.Fetcher{Resolve: resolve, Dir: t.TempDir()}
+		// The proxy fetches code with the certificate it dials xDS with.
+		opts.Fetcher = &envoysim.Fetcher{Resolve: resolve, Dir: t.TempDir(), TLS: ads.Credentials()}
 	}
 	p, err := envoysim.New(context.Background(), res, opts)
 	if err != nil {
@@ -134,15 +139,15 @@ func servicePorts(in *harness.Installation) []string {
 
 // checkCode downloads every remote .wasm the snapshot names through the
 // chart Service and compares its sha256 with the xDS.
-func checkCode(t *testing.T, in *harness.Installation, p *envoysim.Proxy, res *envoysim.Resources) {
+func checkCode(t *testing.T, in *harness.Installation, ads *harness.ADSClient, p *envoysim.Proxy, res *envoysim.Resources) {
 	t.Helper()
 	resolve, _ := resolveCode(in, res) // newSim reported the problems
-	f := &envoysim.Fetcher{Resolve: resolve}
+	f := &envoysim.Fetcher{Resolve: resolve, TLS: ads.Credentials()}
 	client := fClient(f)
 	seen := 0
 	for chain, plugins := range p.Plugins() {
 		for _, pl := range plugins {
-			if !strings.HasPrefix(pl.CodeSource, "http") {
+			if !strings.HasPrefix(pl.CodeSource, "https://") {
 				t.Errorf("%s %s: code is not served by the controller: %s", chain, pl.FilterName, pl.CodeSource)
 				continue
 			}

@@ -46,3 +46,25 @@ test-chart: helm ## helm lint --strict, CRDs in the chart match the generated on
 	@for bad in istio.discoveryAddress=istiod.istio-system.svc istio.discoveryAddress=istiod:0 istio.discoveryAddress= istio.proxyImage.tag= istio.clusterId='my cluster'; do \
 		! $(HELM) template wasp $(CHART_DIR) --set istio.enabled=true --set "$$bad" >/dev/null 2>&1 || { echo "values.schema.json accepted $$bad"; exit 1; }; \
 	done
+	@# Security values (docs/security.md): metrics on loopback unless exposed; https module URL.
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system); \
+		grep -q -- '--metrics-bind-address=127.0.0.1:8080' <<<"$$out" && grep -q -- '--wasm-base-url=https://' <<<"$$out" \
+		&& ! grep -q 'kind: NetworkPolicy' <<<"$$out" && grep -q 'kind: ClusterRoleBinding' <<<"$$out" \
+		|| { echo "default render: metrics not on loopback, http module URL, a NetworkPolicy, or no proxies ClusterRoleBinding"; exit 1; }
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set controller.metrics.expose=true); \
+		grep -q -- '--metrics-bind-address=:8080' <<<"$$out" && grep -q -- '--metrics-secure' <<<"$$out" \
+		&& grep -q 'tokenreviews' <<<"$$out" && grep -q 'name: wasp-metrics-reader' <<<"$$out" \
+		|| { echo "controller.metrics.expose=true: not on all interfaces behind --metrics-secure with TokenReview RBAC and a metrics-reader role"; exit 1; }
+	@# rbac.proxyNamespaces: proxy writes bound by a RoleBinding in each namespace, not cluster-wide.
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set 'rbac.proxyNamespaces={team-a,team-b}'); \
+		[ "$$(grep -c 'name: wasp-proxies' <<<"$$out")" = 5 ] && grep -q 'namespace: team-a' <<<"$$out" && grep -q 'namespace: team-b' <<<"$$out" \
+		&& [ "$$(awk '/^kind: ClusterRoleBinding$$/{n++} END{print n+0}' <<<"$$out")" = 1 ] \
+		|| { echo "rbac.proxyNamespaces did not render one RoleBinding per namespace (and no cluster-wide proxies binding):"; echo "$$out" | grep -B3 -A12 'wasp-proxies'; exit 1; }
+	@! $(HELM) template wasp $(CHART_DIR) --set 'rbac.proxyNamespaces={Team_A}' >/dev/null 2>&1 || { echo "values.schema.json accepted a bad namespace name"; exit 1; }
+	@# networkPolicy: xDS/.wasm only from wasp's proxy pods; metrics from the given peers.
+	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system --set networkPolicy.enabled=true \
+		--set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring'); \
+		np=$$(awk '/^kind: NetworkPolicy$$/{p=1} /^---/{p=0} p' <<<"$$out"); \
+		for want in 'app.kubernetes.io/managed-by: wasp' 'key: gateway.networking.k8s.io/gateway-name' 'port: grpc-xds' 'port: http-wasm' 'port: http-metrics' 'name: monitoring'; do \
+			grep -q -- "$$want" <<<"$$np" || { echo "NetworkPolicy lacks '$$want':"; echo "$$np"; exit 1; }; \
+		done

@@ -3,6 +3,7 @@ package envoysim
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -63,6 +64,10 @@ type Fetcher struct {
 	// instead (like curl --resolve), since the proxy's cluster DNS names do
 	// not resolve outside the cluster.
 	Resolve map[string]string
+	// TLS is the proxy's client identity for https code URIs (the code
+	// cluster's transport socket); its ServerName is left to each URI's
+	// host, the SNI Envoy sends.
+	TLS *tls.Config
 	// Dir caches downloads as <sha256>.wasm (a temp dir the caller owns).
 	Dir string
 	// LocalFiles maps a vm_config local filename to a file on this machine.
@@ -77,7 +82,13 @@ func (f *Fetcher) client() *http.Client {
 		return f.Client
 	}
 	d := &net.Dialer{}
+	var tc *tls.Config
+	if f.TLS != nil {
+		tc = f.TLS.Clone()
+		tc.ServerName = ""
+	}
 	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig: tc,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if to, ok := f.Resolve[addr]; ok {
 				addr = to

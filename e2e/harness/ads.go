@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sort"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -36,6 +38,7 @@ const (
 // clusters and the route configurations the listeners name, and ACKs
 // every response it could decode (NACKs the others).
 type ADSClient struct {
+	creds  *tls.Config
 	conn   *grpc.ClientConn
 	node   *corev3.Node
 	ctx    context.Context
@@ -53,9 +56,15 @@ type ADSClient struct {
 }
 
 // DialADS connects to the xDS server at addr as the proxy with node ID
-// node and starts subscribing.
-func DialADS(ctx context.Context, addr, node string) (*ADSClient, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// node, authenticated with creds (Applier.ProxyCredentials: what the
+// controller wrote for that proxy; nil dials plaintext, for a controller
+// run with --insecure-xds), and starts subscribing.
+func DialADS(ctx context.Context, addr, node string, creds *tls.Config) (*ADSClient, error) {
+	tc := insecure.NewCredentials()
+	if creds != nil {
+		tc = credentials.NewTLS(creds)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(tc))
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +76,7 @@ func DialADS(ctx context.Context, addr, node string) (*ADSClient, error) {
 		return nil, err
 	}
 	c := &ADSClient{
-		conn: conn, ctx: sctx, cancel: cancel, changed: make(chan struct{}),
+		creds: creds, conn: conn, ctx: sctx, cancel: cancel, changed: make(chan struct{}),
 		node:     &corev3.Node{Id: node, Cluster: node, UserAgentName: "envoy"},
 		res:      map[string]map[string]proto.Message{},
 		versions: map[string]string{}, subs: map[string][]string{},
@@ -79,6 +88,10 @@ func DialADS(ctx context.Context, addr, node string) (*ADSClient, error) {
 	c.subscribe(typeListener, nil, "", "")
 	return c, nil
 }
+
+// Credentials are the proxy's TLS identity the client dials with (nil:
+// plaintext); the proxy fetches its .wasm code with the same.
+func (c *ADSClient) Credentials() *tls.Config { return c.creds }
 
 // Close ends the stream.
 func (c *ADSClient) Close() {

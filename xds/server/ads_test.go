@@ -85,32 +85,12 @@ func (r *recorder) snapshot() (acks, nacks []string) {
 	return slices.Clone(r.acks), slices.Clone(r.nacks)
 }
 
-// startServer serves ADS on a loopback TCP port and returns a connected
-// client.
+// startServer serves ADS over mTLS on a loopback TCP port (as the
+// controller does) and returns a client authenticated as waypointNode.
 func startServer(t *testing.T) (*Server, *Publisher, *recorder, discoveryv3.AggregatedDiscoveryServiceClient) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	rec := &recorder{}
-	srv := New(ctx, Options{Observer: rec})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return srv, NewPublisher(srv, translator.Options{}), rec, discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
+	ts := startTLSServer(t)
+	return ts.srv, ts.pub, ts.rec, ts.dial(t, ts.clientTLS(t, waypointNode))
 }
 
 func publish(t *testing.T, p *Publisher, px *ir.Proxy) {
@@ -524,6 +504,7 @@ func TestServeStopsWithOpenStreams(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
+	// Plaintext: this server runs without Options.TLS (--insecure-xds).
 	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

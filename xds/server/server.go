@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	sotwv3 "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"wasp.dev/xds/translator"
 )
@@ -29,6 +31,11 @@ type Options struct {
 	Observer Observer
 	// StopGrace bounds the graceful stop of Serve; 0 means 5s (stopGrace).
 	StopGrace time.Duration
+	// TLS, when set, makes Serve speak TLS and authenticate every stream
+	// (auth.go): the client certificate must be verified (RequireAndVerify
+	// ClientCert) and name the node the stream asks for. Nil serves
+	// plaintext to anyone: only for `wasp controller --insecure-xds`.
+	TLS *tls.Config
 }
 
 // Server is an ADS server with one snapshot per node ID.
@@ -36,6 +43,7 @@ type Server struct {
 	log   *slog.Logger
 	obs   Observer
 	grace time.Duration
+	tls   *tls.Config
 	cache cachev3.SnapshotCache
 	xds   serverv3.Server
 	nacks atomic.Uint64
@@ -43,11 +51,13 @@ type Server struct {
 	// streams maps a stream ID to the node ID it announced: Envoy sends
 	// the node only on a stream's first request.
 	streams sync.Map // int64 → string
+	// peers maps a stream ID to the node its client certificate names.
+	peers sync.Map // int64 → string
 }
 
 // New returns a server; ctx bounds the lifetime of its watches.
 func New(ctx context.Context, o Options) *Server {
-	s := &Server{log: o.Logger, obs: o.Observer, grace: o.StopGrace}
+	s := &Server{log: o.Logger, obs: o.Observer, grace: o.StopGrace, tls: o.TLS}
 	if s.grace <= 0 {
 		s.grace = stopGrace
 	}
@@ -80,7 +90,11 @@ const stopGrace = 5 * time.Second
 
 // Serve runs a gRPC server with GRPCServerOptions on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	g := grpc.NewServer(GRPCServerOptions()...)
+	opts := GRPCServerOptions()
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls)))
+	}
+	g := grpc.NewServer(opts...)
 	s.Register(g)
 	go func() {
 		<-ctx.Done()
@@ -132,24 +146,33 @@ func (s *Server) nodeOf(stream int64, n *corev3.Node) string {
 
 func (s *Server) callbacks() serverv3.Callbacks {
 	return serverv3.CallbackFuncs{
-		StreamOpenFunc: func(_ context.Context, _ int64, _ string) error {
+		StreamOpenFunc: func(ctx context.Context, id int64, _ string) error {
+			if err := s.authenticate(ctx, id); err != nil {
+				return err
+			}
 			s.obs.StreamOpened(false)
 			return nil
 		},
 		StreamClosedFunc: func(id int64, _ *corev3.Node) {
-			s.streams.Delete(id)
+			s.forgetStream(id)
 			s.obs.StreamClosed(false)
 		},
-		DeltaStreamOpenFunc: func(_ context.Context, _ int64, _ string) error {
+		DeltaStreamOpenFunc: func(ctx context.Context, id int64, _ string) error {
+			if err := s.authenticate(ctx, id); err != nil {
+				return err
+			}
 			s.obs.StreamOpened(true)
 			return nil
 		},
 		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) {
-			s.streams.Delete(id)
+			s.forgetStream(id)
 			s.obs.StreamClosed(true)
 		},
 		StreamRequestFunc: func(id int64, r *discoverygrpc.DiscoveryRequest) error {
 			node := s.nodeOf(id, r.Node)
+			if err := s.authorize(id, node); err != nil {
+				return err
+			}
 			switch {
 			case r.ErrorDetail != nil:
 				s.nack(node, r.TypeUrl, r.VersionInfo, r.ResponseNonce, r.ErrorDetail.Message)
@@ -160,6 +183,9 @@ func (s *Server) callbacks() serverv3.Callbacks {
 		},
 		StreamDeltaRequestFunc: func(id int64, r *discoverygrpc.DeltaDiscoveryRequest) error {
 			node := s.nodeOf(id, r.Node)
+			if err := s.authorize(id, node); err != nil {
+				return err
+			}
 			switch {
 			case r.ErrorDetail != nil:
 				s.nack(node, r.TypeUrl, "", r.ResponseNonce, r.ErrorDetail.Message)

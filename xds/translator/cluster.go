@@ -10,6 +10,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -104,7 +105,7 @@ func backendEndpoints(b *ir.Backend, istioMTLS bool) (*endpointv3.ClusterLoadAss
 // codeServerCluster reaches the controller's .wasm HTTP server by DNS. It
 // is a plain (non-EDS) cluster so it is usable as soon as CDS delivers it,
 // before the listeners whose Wasm filters fetch through it.
-func codeServerCluster(name string, cc codeCluster) (*clusterv3.Cluster, error) {
+func codeServerCluster(name string, cc codeCluster, codeTLS *tlsv3.UpstreamTlsContext) (*clusterv3.Cluster, error) {
 	port, err := strconv.ParseUint(cc.port, 10, 32)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: port: %w", name, err)
@@ -113,8 +114,13 @@ func codeServerCluster(name string, cc codeCluster) (*clusterv3.Cluster, error) 
 	if net.ParseIP(cc.host) != nil {
 		typ = clusterv3.Cluster_STATIC
 	}
+	ts, err := codeServerTransport(name, cc, codeTLS)
+	if err != nil {
+		return nil, err
+	}
 	return &clusterv3.Cluster{
 		Name:                 name,
+		TransportSocket:      ts,
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: typ},
 		ConnectTimeout:       durationpb.New(defaultConnectTimeout),
 		LbPolicy:             clusterv3.Cluster_ROUND_ROBIN,

@@ -20,6 +20,9 @@ import (
 type Options struct {
 	// WasmAttachment selects design b (default) or a; see wasm.go.
 	WasmAttachment WasmAttachment
+	// CodeServerTLS is how proxies authenticate to the controller's .wasm
+	// server for https module URLs (wasm_code_tls.go); nil refuses them.
+	CodeServerTLS *tlsv3.UpstreamTlsContext
 }
 
 // Resources are one proxy's Envoy resources, each list sorted by name.
@@ -79,7 +82,7 @@ func Translate(p *ir.Proxy, opts Options) (*Resources, error) {
 		t.out.Secrets = append(t.out.Secrets, tlsSecret(c))
 	}
 	for _, name := range sortedKeys(t.wasm.codeClusters) {
-		c, err := codeServerCluster(name, t.wasm.codeClusters[name])
+		c, err := codeServerCluster(name, t.wasm.codeClusters[name], t.opts.CodeServerTLS)
 		if err != nil {
 			return nil, fmt.Errorf("proxy %s: %w", p.Name, err)
 		}

@@ -55,7 +55,10 @@ func (s *wasmState) check(filter string, body []byte) error {
 	return err
 }
 
-type codeCluster struct{ host, port string }
+type codeCluster struct {
+	host, port string
+	tls        bool // https: the cluster speaks mTLS (wasm_code_tls.go)
+}
 
 func newWasmState(p *ir.Proxy) *wasmState {
 	s := &wasmState{

@@ -95,18 +95,22 @@ func (s *wasmState) codeSource(m *ir.WasmModule) (*corev3.AsyncDataSource, error
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	if u.Scheme != "http" {
-		return nil, fmt.Errorf("url %q: only http is served by the wasm code server", m.URL)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url %q: only http and https are served by the wasm code server", m.URL)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
-		port = "80"
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil || host == "" {
 		return nil, fmt.Errorf("url %q: bad host or port", m.URL)
 	}
 	cluster := WasmCodeClusterPrefix + net.JoinHostPort(host, port)
-	s.codeClusters[cluster] = codeCluster{host: host, port: port}
+	cc := codeCluster{host: host, port: port, tls: u.Scheme == "https"}
+	if prev, ok := s.codeClusters[cluster]; ok && prev != cc {
+		return nil, fmt.Errorf("url %q: %s is named both with http and https", m.URL, net.JoinHostPort(host, port))
+	}
+	s.codeClusters[cluster] = cc
 	return &corev3.AsyncDataSource{Specifier: &corev3.AsyncDataSource_Remote{Remote: &corev3.RemoteDataSource{
 		HttpUri: &corev3.HttpUri{
 			Uri:              m.URL,

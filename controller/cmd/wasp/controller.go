@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 
 	"wasp.dev/controller/internal/controller"
 	"wasp.dev/controller/internal/deploy"
+	"wasp.dev/controller/internal/metricsauth"
 	"wasp.dev/controller/internal/scheme"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/controller/internal/wasmserver"
@@ -34,9 +36,12 @@ import (
 
 // Ports of the controller's servers (defaults; the chart's Service maps them).
 const (
-	defaultXDSPort     = 18000
-	defaultWasmPort    = 8082
-	defaultMetricsAddr = ":8080"
+	defaultXDSPort  = 18000
+	defaultWasmPort = 8082
+	// Metrics stay on loopback unless the operator exposes them (chart
+	// value controller.metrics.expose, which adds --metrics-secure): they
+	// describe every tenant's traffic.
+	defaultMetricsAddr = "127.0.0.1:8080"
 	defaultProbeAddr   = ":8081"
 	// shutdownGrace bounds how long servers drain on exit.
 	shutdownGrace = 10 * time.Second
@@ -54,13 +59,16 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		ns = "wasp-system"
 	}
 	metricsAddr := fs.String("metrics-bind-address", defaultMetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
+	metricsSecure := fs.Bool("metrics-secure", false, "serve metrics over HTTPS only to bearer tokens the API server authenticates (TokenReview) and authorizes for the path (SubjectAccessReview, e.g. get /metrics)")
+	insecureXDS := fs.Bool("insecure-xds", false, "INSECURE, local development only: serve xDS and .wasm in plaintext to anyone, and give proxies no certificate")
+	caSecret := fs.String("ca-secret", controller.DefaultCASecretName, "Secret in the controller's namespace holding wasp's proxy CA (created if missing)")
 	probeAddr := fs.String("health-probe-bind-address", defaultProbeAddr, "address of /healthz and /readyz")
 	leaderElect := fs.Bool("leader-elect", true, "elect a leader among replicas; only the leader writes status and proxy objects")
 	xdsAddr := fs.String("xds-bind-address", fmt.Sprintf(":%d", defaultXDSPort), "address of the xDS (ADS) gRPC server")
 	xdsHost := fs.String("xds-host", "wasp-controller."+ns+".svc", "host name proxies dial for xDS")
 	xdsPort := fs.Int("xds-port", defaultXDSPort, "port proxies dial for xDS")
 	wasmAddr := fs.String("wasm-bind-address", fmt.Sprintf(":%d", defaultWasmPort), "address of the .wasm HTTP server")
-	wasmURL := fs.String("wasm-base-url", "", "URL proxies fetch .wasm from (default http://<xds-host>:8082)")
+	wasmURL := fs.String("wasm-base-url", "", "URL proxies fetch .wasm from (default https://<xds-host>:8082; http with --insecure-xds)")
 	wasmDir := fs.String("wasm-dir", "", "directory of the built-in filters' .wasm (default: those embedded in the binary)")
 	wasmCacheDir := fs.String("wasm-cache-dir", "", "directory of the WasmFilter module cache (content-addressed, LRU); default: a temporary directory removed at exit")
 	wasmCacheBytes := fs.Int64("wasm-cache-max-bytes", defaultWasmCacheBytes, "size bound of the WasmFilter module cache")
@@ -88,7 +96,16 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	if *wasmURL == "" {
-		*wasmURL = fmt.Sprintf("http://%s:%d", *xdsHost, defaultWasmPort)
+		scheme := "https"
+		if *insecureXDS {
+			scheme = "http"
+		}
+		*wasmURL = fmt.Sprintf("%s://%s:%d", scheme, *xdsHost, defaultWasmPort)
+	}
+	wasmHost, err := urlHost(*wasmURL)
+	if err != nil {
+		log.Error(err, "--wasm-base-url")
+		return 1
 	}
 	topts := tf.options()
 	if mods := wasm.IRModules(*wasmURL); len(mods) > 0 {
@@ -133,9 +150,15 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		log.Error(err, "pod selector")
 		return 1
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	metrics := metricsserver.Options{BindAddress: *metricsAddr}
+	if *metricsSecure {
+		metrics.SecureServing = true
+		metrics.FilterProvider = metricsauth.Provider
+	}
+	restConfig := ctrl.GetConfigOrDie()
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme.New(),
-		Metrics:                 metricsserver.Options{BindAddress: *metricsAddr},
+		Metrics:                 metrics,
 		HealthProbeBindAddress:  *probeAddr,
 		LeaderElection:          *leaderElect,
 		LeaderElectionID:        "wasp-controller.wasp.dev",
@@ -155,13 +178,27 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		log.Error(err, "creating the manager")
 		return 1
 	}
-	xds := server.New(ctx, server.Options{Logger: slogger})
-	pub := server.NewPublisher(xds, translator.Options{})
+	auth, err := proxyAuthentication(ctx, restConfig, ns, *caSecret, *insecureXDS, []string{*xdsHost, wasmHost})
+	if err != nil {
+		log.Error(err, "proxy authentication")
+		return 1
+	}
+	if auth.ca == nil {
+		log.Info("INSECURE: --insecure-xds serves xDS and .wasm in plaintext to anyone (local development only)")
+	}
+	xds := server.New(ctx, server.Options{Logger: slogger, TLS: auth.tls})
+	topt := translator.Options{}
+	if auth.ca != nil {
+		topt.CodeServerTLS = deploy.ControllerTLS(wasmHost)
+	}
+	pub := server.NewPublisher(xds, topt)
+	access := wasmserver.NewAccess()
 	if err := controller.Setup(mgr, controller.Options{
 		Translate: topts,
-		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage},
-		Publisher: publisher{pub},
+		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage, InsecureXDS: auth.ca == nil},
+		Publisher: publisher{p: pub, access: access},
 		Wasm:      &controller.WasmOptions{Fetcher: fetcher, Server: wasm, BaseURL: *wasmURL, InUse: inUse},
+		ProxyCA:   auth.ca,
 	}); err != nil {
 		log.Error(err, "setting up the reconciler")
 		return 1
@@ -177,8 +214,12 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 		log.Error(err, "adding the xDS server")
 		return 1
 	}
+	var wasmHandler http.Handler = wasm
+	if auth.tls != nil {
+		wasmHandler = wasmserver.RequireProxy(wasm, access)
+	}
 	if err := mgr.Add(everyReplica(func(ctx context.Context) error {
-		return serveHTTP(ctx, *wasmAddr, wasm)
+		return serveHTTP(ctx, *wasmAddr, wasmHandler, auth.tls)
 	})); err != nil {
 		log.Error(err, "adding the wasm server")
 		return 1
@@ -193,10 +234,16 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// publisher adapts the xDS publisher to the reconciler.
-type publisher struct{ p *server.Publisher }
+// publisher adapts the xDS publisher to the reconciler, and lets each
+// proxy fetch exactly the modules its published configuration names.
+type publisher struct {
+	p      *server.Publisher
+	access *wasmserver.Access
+}
 
 func (p publisher) Publish(ctx context.Context, in *ir.IR) map[string]error {
+	commit := p.access.Update(in)
+	defer commit()
 	return p.p.Apply(ctx, in).Failed
 }
 
@@ -207,15 +254,19 @@ type everyReplica func(ctx context.Context) error
 func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
 func (everyReplica) NeedLeaderElection() bool          { return false }
 
-func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+func serveHTTP(ctx context.Context, addr string, h http.Handler, tlsConfig *tls.Config) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	serve := srv.ListenAndServe
+	if tlsConfig != nil {
+		serve = func() error { return srv.ListenAndServeTLS("", "") }
+	}
+	if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

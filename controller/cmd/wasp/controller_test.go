@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -20,7 +21,8 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -55,6 +57,8 @@ func TestControllerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("KUBECONFIG", kubeconfig)
+	// The controller keeps wasp's CA in its own namespace.
+	t.Setenv("POD_NAMESPACE", "default")
 
 	wasmDir := t.TempDir()
 	code := []byte("\x00asm\x01\x00\x00\x00")
@@ -130,13 +134,18 @@ func TestControllerCommand(t *testing.T) {
 		}
 	}
 
-	listener := fetchListener(t, xdsAddr, "default/kgateway-waypoint")
+	// The proxy's credentials, as its pod mounts them.
+	creds := proxyCredentials(t, k8s, "default", "kgateway-waypoint", "wasp-controller.default.svc")
+	listener := fetchListener(t, xdsAddr, "default/kgateway-waypoint", creds)
 	if got := listener.GetAddress().GetSocketAddress().GetPortValue(); got != 15088 {
 		t.Errorf("listener port %d, want 15088", got)
 	}
+	refused(t, xdsAddr, nil, "default/kgateway-waypoint", codes.Unavailable)
+	refused(t, xdsAddr, creds, "kgateway-system/http", codes.PermissionDenied)
 
-	url := fmt.Sprintf("http://%s/wasm/%s.wasm", wasmAddr, hex.EncodeToString(sum[:]))
-	resp, err := http.Get(url)
+	url := fmt.Sprintf("https://%s/wasm/%s.wasm", wasmAddr, hex.EncodeToString(sum[:]))
+	proxy := &http.Client{Transport: &http.Transport{TLSClientConfig: creds}}
+	resp, err := proxy.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +153,12 @@ func TestControllerCommand(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(body) != string(code) {
 		t.Errorf("GET %s: %d %q", url, resp.StatusCode, body)
+	}
+	noCert := creds.Clone()
+	noCert.Certificates = nil
+	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: noCert}}).Get(url); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET %s without a proxy certificate: HTTP %d, want a refused handshake", url, resp.StatusCode)
 	}
 	resp, err = http.Get("http://" + probeAddr + "/healthz")
 	if err != nil {
@@ -157,9 +172,9 @@ func TestControllerCommand(t *testing.T) {
 
 // fetchListener asks the xDS server for node's listeners over an ADS
 // stream, as Envoy does, until the waypoint's listener arrives.
-func fetchListener(t *testing.T, addr, node string) *listenerv3.Listener {
+func fetchListener(t *testing.T, addr, node string, creds *tls.Config) *listenerv3.Listener {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(creds)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,8 @@ import (
 func (r *Reconciler) applyProxies(ctx context.Context, snap *snapshot, out *translate.Output) []error {
 	var errs []error
 	kinds := out.ProxyKinds
+	now := time.Now()
+	r.renewAt = time.Time{}
 	for _, gw := range snap.in.Gateways {
 		key := gw.Namespace + "/" + gw.Name
 		kind, ok := kinds[key]
@@ -41,6 +44,12 @@ func (r *Reconciler) applyProxies(ctx context.Context, snap *snapshot, out *tran
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		due, err := r.ensureProxyCertificate(ctx, gw, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("gateway %s/%s: proxy certificate: %w", gw.Namespace, gw.Name, err))
+		} else if !due.IsZero() && (r.renewAt.IsZero() || due.Before(r.renewAt)) {
+			r.renewAt = due
 		}
 		for _, o := range []client.Object{objs.ServiceAccount, objs.ConfigMap, objs.Service, objs.Deployment} {
 			if err := r.apply(ctx, gw, o); err != nil {
@@ -101,6 +110,11 @@ func (r *Reconciler) deleteOrphans(ctx context.Context, keep map[string]ir.Proxy
 			}
 			if err := r.client.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
 				errs = append(errs, err)
+			}
+			if _, isDeployment := o.(*appsv1.Deployment); isDeployment {
+				if err := r.deleteProxyCertificate(ctx, o.GetNamespace(), gw); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
 	}

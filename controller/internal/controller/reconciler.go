@@ -17,6 +17,7 @@ import (
 	"wasp.dev/controller/internal/deploy"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/xds/ir"
+	"wasp.dev/xds/proxyauth"
 )
 
 // IRPublisher receives every translated IR (the xDS server's publisher) and
@@ -40,13 +41,20 @@ type Options struct {
 	// Wasm fetches and serves WasmFilters' modules (wasmfetch.go); nil
 	// leaves every WasmFilter Pending.
 	Wasm *WasmOptions
+	// ProxyCA signs each proxy's client certificate (proxycert.go); nil
+	// (--insecure-xds) writes none.
+	ProxyCA *proxyauth.CA
 }
 
 // Reconciler is the one reconciler of wasp (see the package comment).
 type Reconciler struct {
 	client client.Client
+	// reader reads uncached: Secrets by name, never listed or watched.
+	reader client.Reader
 	opts   Options
-	log    logr.Logger
+	// renewAt is when the earliest proxy certificate is due (proxycert.go).
+	renewAt time.Time
+	log     logr.Logger
 	// elected is closed once this replica leads; only the leader writes.
 	elected <-chan struct{}
 	// istio watches Istio's CRDs when installed (istio.go); events reports
@@ -92,7 +100,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.R
 		r.log.V(1).Info("write conflict; retrying", "error", errors.Join(errs...).Error())
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
-	return ctrl.Result{}, errors.Join(errs...)
+	if len(errs) > 0 {
+		return ctrl.Result{}, errors.Join(errs...)
+	}
+	return ctrl.Result{RequeueAfter: requeueForRenewal(r.renewAt, time.Now())}, nil
 }
 
 // conflictRetry is short: a conflict only means the cache lagged a write.

@@ -50,7 +50,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	// Report a Gateway's address only once its proxy Service exists.
 	opts.Translate.RequireProxyService = true
-	r := &Reconciler{client: mgr.GetClient(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected(),
+	r := &Reconciler{client: mgr.GetClient(), reader: mgr.GetAPIReader(), opts: opts, log: mgr.GetLogger().WithName("reconciler"), elected: mgr.Elected(),
 		events: &authzEvents{recorder: mgr.GetEventRecorder("wasp"), last: map[string]string{}}}
 	r.secrets = newTLSSecrets(mgr.GetAPIReader())
 	r.wasm = newWasmFetches(opts.Wasm, mgr.GetAPIReader(), mgr.GetLogger().WithName("wasm"))

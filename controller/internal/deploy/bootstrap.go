@@ -13,18 +13,26 @@ const XDSClusterName = "wasp_xds"
 
 // Bootstrap returns Envoy's bootstrap (YAML) for the proxy with xDS node ID
 // node: everything else (listeners, routes, clusters) comes over ADS.
-func Bootstrap(node, xdsHost string, xdsPort int32) (string, error) {
-	return bootstrap(node, xdsHost, xdsPort, false)
+func Bootstrap(node string, cfg Config) (string, error) {
+	return bootstrap(node, cfg, false)
 }
 
 // bootstrap adds, with istio, the static cluster of `wasp sds`: Envoy
 // refuses a cluster whose SDS source names a cluster its bootstrap lacks.
-func bootstrap(node, xdsHost string, xdsPort int32, istio bool) (string, error) {
-	if xdsHost == "" || xdsPort <= 0 {
-		return "", fmt.Errorf("bootstrap: xDS address %q:%d is incomplete", xdsHost, xdsPort)
+func bootstrap(node string, cfg Config, istio bool) (string, error) {
+	if cfg.XDSHost == "" || cfg.XDSPort <= 0 {
+		return "", fmt.Errorf("bootstrap: xDS address %q:%d is incomplete", cfg.XDSHost, cfg.XDSPort)
 	}
 	ads := map[string]any{"ads": map[string]any{}, "resource_api_version": "V3"}
-	clusters := []any{xdsCluster(xdsHost, xdsPort), adminCluster()}
+	xds := xdsCluster(cfg.XDSHost, cfg.XDSPort)
+	if !cfg.InsecureXDS {
+		ts, err := tlsTransportSocket(cfg.XDSHost)
+		if err != nil {
+			return "", err
+		}
+		xds["transport_socket"] = ts
+	}
+	clusters := []any{xds, adminCluster()}
 	if istio {
 		c, err := sdsBootstrapCluster()
 		if err != nil {

@@ -59,6 +59,9 @@ type Config struct {
 	// WaspImage runs `wasp sds` in ingress pods with the Istio
 	// integration; default DefaultWaspImage.
 	WaspImage string
+	// InsecureXDS leaves out the proxy's certificate: plaintext xDS and
+	// .wasm for `wasp controller --insecure-xds` (local development only).
+	InsecureXDS bool
 }
 
 // Objects are the proxy objects of one Gateway, all named after it.
@@ -76,7 +79,7 @@ func Build(gw *gwv1.Gateway, kind ir.ProxyKind, params *v1alpha1.GatewayParamete
 	// The Istio integration is for ingress proxies only: a waypoint stays
 	// in the ambient data plane (ztunnel carries its upstream traffic).
 	istio := kind == ir.KindIngress && istioEnabled(params)
-	boot, err := bootstrap(node, cfg.XDSHost, cfg.XDSPort, istio)
+	boot, err := bootstrap(node, cfg, istio)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +92,19 @@ func Build(gw *gwv1.Gateway, kind ir.ProxyKind, params *v1alpha1.GatewayParamete
 		ConfigMap:      &corev1.ConfigMap{ObjectMeta: meta(), Data: map[string]string{bootstrapKey: boot}},
 	}
 	o.Deployment = deployment(gw, meta(), labels, params, cfg, boot)
+	if !cfg.InsecureXDS {
+		files, err := sdsFiles()
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range files {
+			o.ConfigMap.Data[k] = v
+		}
+		spec := &o.Deployment.Spec.Template.Spec
+		vol, mount := proxyTLSVolumes(gw.Name)
+		spec.Volumes = append(spec.Volumes, vol)
+		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, mount)
+	}
 	if istio {
 		spec := &o.Deployment.Spec.Template.Spec
 		img := cfg.WaspImage

@@ -30,7 +30,7 @@ func gateway(listeners ...gwv1.Listener) *gwv1.Gateway {
 // TestBootstrapIsValidEnvoyConfig parses the bootstrap as Envoy's Bootstrap
 // message and runs its ValidateAll (Envoy's ingestion rules).
 func TestBootstrapIsValidEnvoyConfig(t *testing.T) {
-	y, err := Bootstrap("default/kgateway-waypoint", "wasp-controller.wasp-system.svc", 18000)
+	y, err := Bootstrap("default/kgateway-waypoint", Config{XDSHost: "wasp-controller.wasp-system.svc", XDSPort: 18000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestBootstrapIsValidEnvoyConfig(t *testing.T) {
 	if b.Node.Id != "default/kgateway-waypoint" {
 		t.Errorf("node id %q", b.Node.Id)
 	}
-	if _, err := Bootstrap("x/y", "", 0); err == nil {
+	if _, err := Bootstrap("x/y", Config{}); err == nil {
 		t.Error("bootstrap without an xDS address accepted")
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,6 +28,7 @@ import (
 	"wasp.dev/controller/internal/scheme"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/xds/ir"
+	"wasp.dev/xds/proxyauth"
 	"wasp.dev/xds/translator"
 )
 
@@ -34,6 +37,9 @@ var (
 	pub = &recorder{}
 	// restConfig reaches the test API server (to install CRDs mid-run).
 	restConfig *rest.Config
+	// proxyCA is wasp's CA, created in the API server as `wasp controller`
+	// does (proxycert_test.go).
+	proxyCA *proxyauth.CA
 )
 
 // recorder is the reconciler's publisher in tests: it keeps the last IR and
@@ -124,7 +130,23 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "envtest: manager:", err)
 		return 1
 	}
-	if err := controller.Setup(mgr, controllerOptions()); err != nil {
+	// wasp's CA, loaded or created in its Secret as the controller does at start.
+	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err == nil {
+		if err = direct.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: caNamespace}}); apierrors.IsAlreadyExists(err) {
+			err = nil
+		}
+	}
+	if err == nil {
+		proxyCA, err = controller.LoadOrCreateCA(context.Background(), direct, caNamespace, controller.DefaultCASecretName)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "envtest: proxy CA:", err)
+		return 1
+	}
+	opts := controllerOptions()
+	opts.ProxyCA = proxyCA
+	if err := controller.Setup(mgr, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "envtest: setup:", err)
 		return 1
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/netip"
@@ -129,12 +130,13 @@ func (d *demo) run() error {
 	sims := map[string]*envoysim.Proxy{}
 	for _, g := range gateways {
 		d.step("Envoy config of proxy %s/%s, as received over ADS", g.ns, g.name)
-		res, err := d.fetchXDS(g)
+		res, creds, err := d.fetchXDS(g)
 		if err != nil {
 			return err
 		}
 		printSummary(d.out, res)
-		fetcher := &envoysim.Fetcher{Resolve: d.resolve(res), Dir: d.tmp}
+		// The proxy fetches its code with the certificate it dials xDS with.
+		fetcher := &envoysim.Fetcher{Resolve: d.resolve(res), Dir: d.tmp, TLS: creds}
 		// Each proxy is its own Envoy (its own Host: shared data, clock).
 		// Its environment holds HOSTNAME, the pod name, as in a pod: an
 		// access log's %HOSTNAME% (host_env_keys) prints it.
@@ -316,27 +318,33 @@ func (d *demo) printPolicies() {
 
 func asSlice(v any) []any { s, _ := v.([]any); return s }
 
-func (d *demo) fetchXDS(g gateway) (*envoysim.Resources, error) {
+func (d *demo) fetchXDS(g gateway) (*envoysim.Resources, *tls.Config, error) {
 	ctx, cancel := context.WithTimeout(d.ctx, xdsTimeout)
 	defer cancel()
 	node, err := d.in.Applier.NodeID(ctx, g.ns, g.name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	c, err := harness.DialADS(d.ctx, d.in.Addr.XDS, node)
+	// Authenticated as the proxy's pod is: with the certificate Secret the
+	// controller wrote and its Deployment mounts.
+	creds, err := d.in.Applier.ProxyCredentials(ctx, g.ns, g.name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	c, err := harness.DialADS(d.ctx, d.in.Addr.XDS, node, creds)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer c.Close()
 	res, err := c.WaitFor(ctx, g.ready)
 	if err != nil {
-		return nil, fmt.Errorf("proxy %s: %w", node, err)
+		return nil, nil, fmt.Errorf("proxy %s: %w", node, err)
 	}
 	if err := res.Validate(); err != nil {
-		return nil, fmt.Errorf("proxy %s: %w", node, err)
+		return nil, nil, fmt.Errorf("proxy %s: %w", node, err)
 	}
 	d.say("    node %q, versions %v", node, shortVersions(c.Versions()))
-	return res, nil
+	return res, creds, nil
 }
 
 func shortVersions(v map[string]string) string {
