@@ -146,7 +146,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	pub := server.NewPublisher(xds, translator.Options{})
 	if err := controller.Setup(mgr, controller.Options{
 		Translate: topts,
-		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage},
+		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage, AccessLogDir: tf.accessLogDir},
 		Publisher: publisher{pub},
 		Wasm:      &controller.WasmOptions{Fetcher: fetcher, Server: wasm, BaseURL: *wasmURL, InUse: inUse},
 	}); err != nil {

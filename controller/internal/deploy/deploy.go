@@ -16,6 +16,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	"wasp.dev/controller/internal/translate"
 	"wasp.dev/xds/ir"
 )
 
@@ -59,6 +60,10 @@ type Config struct {
 	// WaspImage runs `wasp sds` in ingress pods with the Istio
 	// integration; default DefaultWaspImage.
 	WaspImage string
+	// AccessLogDir is mounted writable (an emptyDir) in every proxy: the
+	// only directory HTTPListenerPolicy access logs may write files in
+	// (the root filesystem is read-only). Default /var/log/wasp.
+	AccessLogDir string
 }
 
 // Objects are the proxy objects of one Gateway, all named after it.
@@ -178,6 +183,7 @@ func deployment(gw *gwv1.Gateway, meta metav1.ObjectMeta, selector map[string]st
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "bootstrap", MountPath: bootstrapDir, ReadOnly: true},
 							{Name: "tmp", MountPath: "/tmp"},
+							{Name: "access-logs", MountPath: accessLogDir(cfg)},
 						},
 					}},
 					Volumes: []corev1.Volume{
@@ -185,6 +191,7 @@ func deployment(gw *gwv1.Gateway, meta metav1.ObjectMeta, selector map[string]st
 							LocalObjectReference: corev1.LocalObjectReference{Name: meta.Name},
 						}}},
 						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+						{Name: "access-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 					},
 				},
 			},
@@ -268,3 +275,10 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func accessLogDir(cfg Config) string {
+	if cfg.AccessLogDir == "" {
+		return translate.DefaultAccessLogDir
+	}
+	return cfg.AccessLogDir
+}
