@@ -127,3 +127,47 @@ func TestSDSSubcommandWired(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 1 and a loopback error", code, stderr)
 	}
 }
+
+// TestTranslateAppliesAdmission: what the API server rejects at admission
+// (the CRDs' OpenAPI schema and CEL rules), wasp translate rejects too,
+// naming the object and the field; without it, these would translate.
+func TestTranslateAppliesAdmission(t *testing.T) {
+	for _, c := range []struct{ name, doc, want string }{
+		{"fillInterval above 24h", `apiVersion: gateway.kgateway.dev/v1alpha1
+kind: TrafficPolicy
+metadata: {name: forever}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
+  rateLimit: {local: {tokenBucket: {maxTokens: 1, fillInterval: 99999h99999h99999h99999h}}}
+`, `spec.rateLimit.local.tokenBucket.fillInterval: Invalid value: "99999h99999h99999h99999h": must be at most 24h`},
+		{"access log to /etc/passwd", `apiVersion: gateway.kgateway.dev/v1alpha1
+kind: HTTPListenerPolicy
+metadata: {name: passwd}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  accessLog: [{fileSink: {path: /etc/passwd, stringFormat: x}}]
+`, "spec.accessLog[0].fileSink.path"},
+		{"WasmFilter env name", `apiVersion: wasp.dev/v1alpha1
+kind: WasmFilter
+metadata: {name: f}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  source: {http: {url: "https://example.com/f.wasm", sha256: "` + strings.Repeat("a", 64) + `"}}
+  env: {"1bad": x}
+`, "env names are letters"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "in.yaml")
+			if err := os.WriteFile(f, []byte(c.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := runCLI(t, "translate", "-f", f, "--show", "status")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, "rejected at admission") || !strings.Contains(stderr, c.want) {
+				t.Fatalf("stderr lacks %q:\n%s", c.want, stderr)
+			}
+		})
+	}
+}
