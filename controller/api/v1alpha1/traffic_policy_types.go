@@ -108,7 +108,7 @@ type TransformationPolicy struct {
 // Transform is one direction's header and body changes. The set and add
 // values together hold at most 16384 characters: Envoy refuses requests
 // whose headers exceed 60 KiB.
-// +kubebuilder:validation:XValidation:rule="(has(self.set) ? self.set.map(h, has(h.value) ? h.value : \"\").join(\"\").size() : 0) + (has(self.add) ? self.add.map(h, has(h.value) ? h.value : \"\").join(\"\").size() : 0) <= 16384",message="the set and add values together must be at most 16384 characters"
+// +kubebuilder:validation:XValidation:rule="(has(self.set) ? self.set.map(h, has(h.value) ? size(h.value) : 0).sum() : 0) + (has(self.add) ? self.add.map(h, has(h.value) ? size(h.value) : 0).sum() : 0) <= 16384",message="the set and add values together must be at most 16384 characters"
 type Transform struct {
 	// Set replaces a header's value (adding it when absent).
 	// +optional
