@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -71,6 +72,10 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if d := tf.accessLogDir; !path.IsAbs(d) || path.Clean(d) != d || d == "/" {
+		fmt.Fprintf(stderr, "wasp controller: --access-log-dir %q: want a clean absolute directory other than /\n", d)
 		return 2
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(stderr)))

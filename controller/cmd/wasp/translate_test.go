@@ -171,3 +171,14 @@ spec:
 		})
 	}
 }
+
+// TestControllerRefusesBadAccessLogDir: the directory becomes a mount path
+// in every proxy pod and the prefix access-log paths are checked against.
+func TestControllerRefusesBadAccessLogDir(t *testing.T) {
+	for _, d := range []string{"var/log", "/var/log/../etc", "/"} {
+		_, stderr, code := runCLI(t, "controller", "--access-log-dir", d)
+		if code != 2 || !strings.Contains(stderr, "--access-log-dir") {
+			t.Errorf("%q: exit %d, stderr %s", d, code, stderr)
+		}
+	}
+}
