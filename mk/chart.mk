@@ -31,6 +31,10 @@ test-chart: helm ## helm lint --strict, CRDs in the chart match the generated on
 		grep -q 'name: kgateway-waypoint' <<<"$$out" && grep -q 'kind: PodDisruptionBudget' <<<"$$out" && grep -q -- '--leader-elect=true' <<<"$$out" \
 		|| { echo "seed class name / replicas=2 did not render as expected"; exit 1; }
 	@! $(HELM) template wasp $(CHART_DIR) --set controller.replicas=0 >/dev/null 2>&1 || { echo "values.schema.json accepted replicas=0"; exit 1; }
+	@$(HELM) template wasp $(CHART_DIR) -n wasp-system | grep -q -- '--access-log-dir=/var/log/wasp' || { echo "the controller lacks --access-log-dir"; exit 1; }
+	@for bad in accessLog.directory=var/log accessLog.directory=/var/../etc accessLog.directory=/var/log/; do \
+		! $(HELM) template wasp $(CHART_DIR) --set "$$bad" >/dev/null 2>&1 || { echo "values.schema.json accepted $$bad"; exit 1; }; \
+	done
 	@# Istio integration (seed 003): the values land in the GatewayParameters the ingress class refers to.
 	@out=$$($(HELM) template wasp $(CHART_DIR) -n wasp-system $(CHART_ISTIO_SETS) --api-versions $(CHART_GWP_API)); \
 		gwp=$$(awk '/^kind: GatewayParameters$$/{p=1} /^---/{p=0} p' <<<"$$out"); \

@@ -10,13 +10,26 @@ CONTROLLER_BENCHTIME ?= 1s
 # The built-in filters embedded in the wasp binary (served to proxies by hash).
 WASP_EMBED_DIR := controller/internal/wasmserver/dist
 
-.PHONY: wasm-embed test-controller bench-controller generate verify-generate update-controller-golden build-wasp
+# FuzzIsolation (arbitrary manifests through translate + xDS translate +
+# validate; user input may fail only its own object) runs its seed corpus in
+# every `go test`; test-controller adds CONTROLLER_FUZZ_SMOKE new inputs,
+# `make fuzz-controller` fuzzes it for FUZZTIME. Minimising is capped: the
+# instrumented binary is large and minimising a manifest takes minutes.
+CONTROLLER_FUZZ_SMOKE ?= 200x
+CONTROLLER_FUZZ := $(CONTROLLER_GO) test ./internal/translate -run '^$$' -fuzz '^FuzzIsolation$$' -fuzzminimizetime 10x
+
+.PHONY: wasm-embed test-controller bench-controller fuzz-controller generate verify-generate update-controller-golden build-wasp
 TEST_TARGETS += test-controller
 BENCH_TARGETS += bench-controller
+FUZZ_TARGETS += fuzz-controller
 BUILD_TARGETS += build-wasp
 
 test-controller: envtest-assets wasm-embed ## test the controller: translate goldens, CLI, deploy objects, envtest suites
 	$(CONTROLLER_GO) test -count=1 ./...
+	$(CONTROLLER_FUZZ) -fuzztime $(CONTROLLER_FUZZ_SMOKE)
+
+fuzz-controller: ## fuzz the controller's translate path (arbitrary manifests must never fail a whole proxy) for FUZZTIME
+	$(CONTROLLER_FUZZ) -fuzztime $(or $(FUZZTIME),30s)
 
 bench-controller: ## BenchmarkGatewayAPIToXDS/{small,medium,large}: Kubernetes objects -> IR -> validated Envoy resources
 	$(CONTROLLER_GO) test -run '^$$' -bench BenchmarkGatewayAPIToXDS -benchmem -benchtime $(CONTROLLER_BENCHTIME) ./internal/translate

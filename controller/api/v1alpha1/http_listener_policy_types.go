@@ -63,15 +63,23 @@ type AccessLog struct {
 // object whose values are format strings (Envoy's command operators).
 // +kubebuilder:validation:ExactlyOneOf=stringFormat;jsonFormat
 type FileSink struct {
-	// Path of the file, e.g. /dev/stdout.
+	// Path of the file: /dev/stdout, /dev/stderr, or a file inside the
+	// access-log directory the operator configured (default
+	// /var/log/wasp, mounted writable in every proxy; the controller
+	// reports other directories as Invalid). Always an absolute, clean
+	// path, never under /dev, /proc, /sys or /etc.
 	// +required
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self == '/dev/stdout' || self == '/dev/stderr' || (self.matches('^(/[A-Za-z0-9._-]+)+$') && !self.matches('(^|/)[.][.]?(/|$)') && !['/dev/', '/proc/', '/sys/', '/etc/'].exists(d, self.startsWith(d)))",message="path must be /dev/stdout, /dev/stderr or a clean absolute file path (letters, digits, '.', '_', '-'; no '.' or '..' segments) outside /dev, /proc, /sys and /etc"
 	Path string `json:"path"`
 	// StringFormat is a line format with %OPERATOR% placeholders.
 	// +optional
+	// +kubebuilder:validation:MaxLength=8192
 	StringFormat string `json:"stringFormat,omitempty"`
 	// JSONFormat is an object whose values are format strings.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=object

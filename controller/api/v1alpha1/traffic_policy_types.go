@@ -84,11 +84,13 @@ type TokenBucket struct {
 	// +kubebuilder:validation:Minimum=1
 	TokensPerFill *uint32 `json:"tokensPerFill,omitempty"`
 
-	// FillInterval is the refill period, e.g. "60s"; at least 50ms.
+	// FillInterval is the refill period, e.g. "60s"; from 50ms to 24h.
 	// +required
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="matches(self, '^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="invalid duration value"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('50ms')",message="must be at least 50ms"
+	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('24h')",message="must be at most 24h"
 	FillInterval metav1.Duration `json:"fillInterval"`
 }
 
@@ -103,7 +105,10 @@ type TransformationPolicy struct {
 	Response *Transform `json:"response,omitempty"`
 }
 
-// Transform is one direction's header and body changes.
+// Transform is one direction's header and body changes. The set and add
+// values together hold at most 16384 characters: Envoy refuses requests
+// whose headers exceed 60 KiB.
+// +kubebuilder:validation:XValidation:rule="(has(self.set) ? self.set.map(h, has(h.value) ? size(h.value) : 0).sum() : 0) + (has(self.add) ? self.add.map(h, has(h.value) ? size(h.value) : 0).sum() : 0) <= 16384",message="the set and add values together must be at most 16384 characters"
 type Transform struct {
 	// Set replaces a header's value (adding it when absent).
 	// +optional

@@ -32,6 +32,9 @@ type translateFlags struct {
 	istioRootNamespace string
 	istioTrustDomain   string
 	istioTDAliases     listFlag
+	// accessLogDir is where HTTPListenerPolicy file sinks may write
+	// besides /dev/stdout and /dev/stderr; proxies mount it.
+	accessLogDir string
 }
 
 func (f *translateFlags) register(fs *flag.FlagSet) {
@@ -41,6 +44,7 @@ func (f *translateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clusterDomain, "cluster-domain", translate.DefaultClusterDomain, "cluster DNS domain of Service hostnames")
 	fs.StringVar(&f.istioRootNamespace, "istio-root-namespace", "istio-system", "Istio's root namespace: its AuthorizationPolicies targeting GatewayClass istio-waypoint apply to every wasp waypoint")
 	fs.StringVar(&f.istioTrustDomain, "istio-trust-domain", "cluster.local", "the mesh's trust domain (meshConfig.trustDomain), for AuthorizationPolicy principals")
+	fs.StringVar(&f.accessLogDir, "access-log-dir", translate.DefaultAccessLogDir, "the directory (mounted writable in every proxy) where HTTPListenerPolicy access logs may write files, besides /dev/stdout and /dev/stderr")
 	fs.Var(&f.istioTDAliases, "istio-trust-domain-alias", "trust domains treated as the local one (meshConfig.trustDomainAliases; repeatable, comma-separated)")
 }
 
@@ -51,6 +55,7 @@ func (f *translateFlags) options() translate.Options {
 	o.IstioMesh.RootNamespace = f.istioRootNamespace
 	o.IstioMesh.TrustDomain = f.istioTrustDomain
 	o.IstioMesh.TrustDomainAliases = f.istioTDAliases
+	o.AccessLogDir = f.accessLogDir
 	if len(f.waypointClasses) > 0 {
 		o.WaypointClasses = f.waypointClasses
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -86,6 +87,10 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	slogger, err := lf.logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "wasp controller: %v\n", err)
+		return 2
+	}
+	if d := tf.accessLogDir; !path.IsAbs(d) || path.Clean(d) != d || d == "/" {
+		fmt.Fprintf(stderr, "wasp controller: --access-log-dir %q: want a clean absolute directory other than /\n", d)
 		return 2
 	}
 	log := ctrl.Log.WithName("wasp")
@@ -195,7 +200,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) int {
 	access := wasmserver.NewAccess()
 	if err := controller.Setup(mgr, controller.Options{
 		Translate: topts,
-		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage, InsecureXDS: auth.ca == nil},
+		Deploy:    deploy.Config{XDSHost: *xdsHost, XDSPort: int32(*xdsPort), Image: *proxyImage, WaspImage: *waspImage, InsecureXDS: auth.ca == nil, AccessLogDir: tf.accessLogDir},
 		Publisher: publisher{p: pub, access: access},
 		Wasm:      &controller.WasmOptions{Fetcher: fetcher, Server: wasm, BaseURL: *wasmURL, InUse: inUse},
 		ProxyCA:   auth.ca,

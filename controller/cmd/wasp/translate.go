@@ -12,6 +12,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	"wasp.dev/controller/internal/admission"
 	"wasp.dev/controller/internal/manifest"
 	"wasp.dev/controller/internal/translate"
 	"wasp.dev/xds/translator"
@@ -28,6 +29,9 @@ the default), wasp's IR, or the status the controller would write.
 GatewayClasses named by --waypoint-class / --ingress-class that the input
 lacks are assumed to exist (the Helm chart creates them).
 Private keys are printed only as redacted:sha256:<hash>.
+wasp's own CRD objects (TrafficPolicy, HTTPListenerPolicy,
+GatewayParameters, WasmFilter) are first checked against the CRDs' OpenAPI
+schemas and CEL rules, as the API server would at admission.
 Exit status 1 with the reasons when the input is invalid.
 
 Flags:
@@ -54,7 +58,14 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wasp translate: -o %q: want yaml or json\n", *output)
 		return 2
 	}
-	res, err := manifest.LoadPaths(files...)
+	// The CRDs' admission rules (OpenAPI + CEL), as kubectl apply would
+	// meet them: offline output never accepts what admission rejects.
+	admit, err := admission.New()
+	if err != nil {
+		fmt.Fprintf(stderr, "wasp translate: %v\n", err)
+		return 1
+	}
+	res, err := manifest.LoadPathsAdmitted(admit.Validate, files...)
 	if err != nil {
 		fmt.Fprintf(stderr, "wasp translate: invalid input:\n%s\n", indent(err.Error()))
 		return 1

@@ -167,3 +167,58 @@ func TestTranslateRedactsPrivateKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestTranslateAppliesAdmission: what the API server rejects at admission
+// (the CRDs' OpenAPI schema and CEL rules), wasp translate rejects too,
+// naming the object and the field; without it, these would translate.
+func TestTranslateAppliesAdmission(t *testing.T) {
+	for _, c := range []struct{ name, doc, want string }{
+		{"fillInterval above 24h", `apiVersion: gateway.kgateway.dev/v1alpha1
+kind: TrafficPolicy
+metadata: {name: forever}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
+  rateLimit: {local: {tokenBucket: {maxTokens: 1, fillInterval: 99999h99999h99999h99999h}}}
+`, `spec.rateLimit.local.tokenBucket.fillInterval: Invalid value: "99999h99999h99999h99999h": must be at most 24h`},
+		{"access log to /etc/passwd", `apiVersion: gateway.kgateway.dev/v1alpha1
+kind: HTTPListenerPolicy
+metadata: {name: passwd}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  accessLog: [{fileSink: {path: /etc/passwd, stringFormat: x}}]
+`, "spec.accessLog[0].fileSink.path"},
+		{"WasmFilter env name", `apiVersion: wasp.dev/v1alpha1
+kind: WasmFilter
+metadata: {name: f}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  source: {http: {url: "https://example.com/f.wasm", sha256: "` + strings.Repeat("a", 64) + `"}}
+  env: {"1bad": x}
+`, "env names are letters"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "in.yaml")
+			if err := os.WriteFile(f, []byte(c.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := runCLI(t, "translate", "-f", f, "--show", "status")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, "rejected at admission") || !strings.Contains(stderr, c.want) {
+				t.Fatalf("stderr lacks %q:\n%s", c.want, stderr)
+			}
+		})
+	}
+}
+
+// TestControllerRefusesBadAccessLogDir: the directory becomes a mount path
+// in every proxy pod and the prefix access-log paths are checked against.
+func TestControllerRefusesBadAccessLogDir(t *testing.T) {
+	for _, d := range []string{"var/log", "/var/log/../etc", "/"} {
+		_, stderr, code := runCLI(t, "controller", "--access-log-dir", d)
+		if code != 2 || !strings.Contains(stderr, "--access-log-dir") {
+			t.Errorf("%q: exit %d, stderr %s", d, code, stderr)
+		}
+	}
+}

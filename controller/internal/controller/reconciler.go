@@ -83,7 +83,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.R
 	if r.opts.Publisher != nil {
 		failed = r.opts.Publisher.Publish(ctx, out.IR)
 		for name, err := range failed {
-			r.log.Error(err, "proxy keeps its last good configuration", "proxy", name)
+			// Translation validates every object on its own status
+			// (failure isolation, docs/security.md), so user input cannot
+			// get here: this is a wasp bug, and it freezes the proxy.
+			r.log.Error(err, "INTERNAL ERROR: validated objects did not translate to Envoy configuration; "+
+				"the proxy keeps its last good configuration and gets no update until this is fixed (please report it)", "proxy", name)
 		}
 	}
 	if !r.leading() {
@@ -142,7 +146,7 @@ func markUnprogrammed(out *translate.Output, failed map[string]error) {
 		if err == nil {
 			continue
 		}
-		msg := "Envoy configuration could not be built; the proxy keeps its last good configuration: " + err.Error()
+		msg := "internal error (please report): Envoy configuration could not be built; the proxy keeps its last good configuration: " + err.Error()
 		if len(msg) > maxConditionMessage {
 			msg = msg[:maxConditionMessage]
 		}

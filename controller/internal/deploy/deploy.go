@@ -16,6 +16,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"wasp.dev/controller/api/v1alpha1"
+	"wasp.dev/controller/internal/translate"
 	"wasp.dev/xds/ir"
 )
 
@@ -62,6 +63,10 @@ type Config struct {
 	// InsecureXDS leaves out the proxy's certificate: plaintext xDS and
 	// .wasm for `wasp controller --insecure-xds` (local development only).
 	InsecureXDS bool
+	// AccessLogDir is mounted writable (an emptyDir) in every proxy: the
+	// only directory HTTPListenerPolicy access logs may write files in
+	// (the root filesystem is read-only). Default /var/log/wasp.
+	AccessLogDir string
 }
 
 // Objects are the proxy objects of one Gateway, all named after it.
@@ -194,6 +199,7 @@ func deployment(gw *gwv1.Gateway, meta metav1.ObjectMeta, selector map[string]st
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "bootstrap", MountPath: bootstrapDir, ReadOnly: true},
 							{Name: "tmp", MountPath: "/tmp"},
+							{Name: "access-logs", MountPath: accessLogDir(cfg)},
 						},
 					}},
 					Volumes: []corev1.Volume{
@@ -201,6 +207,7 @@ func deployment(gw *gwv1.Gateway, meta metav1.ObjectMeta, selector map[string]st
 							LocalObjectReference: corev1.LocalObjectReference{Name: meta.Name},
 						}}},
 						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+						{Name: "access-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 					},
 				},
 			},
@@ -284,3 +291,10 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func accessLogDir(cfg Config) string {
+	if cfg.AccessLogDir == "" {
+		return translate.DefaultAccessLogDir
+	}
+	return cfg.AccessLogDir
+}

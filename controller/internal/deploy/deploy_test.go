@@ -168,3 +168,30 @@ func TestIstioIntegration(t *testing.T) {
 		t.Errorf("waypoint got the Istio sidecar integration (%d containers)", n)
 	}
 }
+
+// TestAccessLogDirMounted: the access-log directory policies may write in
+// is a writable emptyDir (the root filesystem is read-only), default or
+// configured.
+func TestAccessLogDirMounted(t *testing.T) {
+	for _, c := range []struct{ dir, want string }{{"", "/var/log/wasp"}, {"/srv/logs", "/srv/logs"}} {
+		o, err := Build(gateway(gwv1.Listener{Name: "web", Port: 80, Protocol: gwv1.HTTPProtocolType}), ir.KindIngress, nil,
+			Config{XDSHost: "xds", XDSPort: 18000, AccessLogDir: c.dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := o.Deployment.Spec.Template.Spec
+		var mounted bool
+		for _, m := range spec.Containers[0].VolumeMounts {
+			if m.MountPath == c.want && !m.ReadOnly {
+				for _, v := range spec.Volumes {
+					if v.Name == m.Name && v.EmptyDir != nil {
+						mounted = true
+					}
+				}
+			}
+		}
+		if !mounted {
+			t.Errorf("dir %q: no writable emptyDir at %s: %+v", c.dir, c.want, spec.Containers[0].VolumeMounts)
+		}
+	}
+}

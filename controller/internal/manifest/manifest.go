@@ -20,6 +20,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -44,13 +45,24 @@ type Result struct {
 	Other []runtime.Object
 	// Skipped describes documents of kinds wasp does not know.
 	Skipped []string
+
+	admit Admit
 }
 
 var codecs = serializer.NewCodecFactory(scheme.New(), serializer.EnableStrict)
 
+// Admit checks one document before it is decoded (obj is its JSON form):
+// `wasp translate` passes the CRDs' admission rules (internal/admission).
+// A non-nil error rejects the document, as the API server would.
+type Admit func(gvk schema.GroupVersionKind, obj map[string]any) error
+
 // LoadPaths reads every .yaml, .yml and .json file of the given files and
 // directories (directories recursively, files in name order).
-func LoadPaths(paths ...string) (*Result, error) {
+func LoadPaths(paths ...string) (*Result, error) { return LoadPathsAdmitted(nil, paths...) }
+
+// LoadPathsAdmitted is LoadPaths with every document first checked by
+// admit (nil admits everything).
+func LoadPathsAdmitted(admit Admit, paths ...string) (*Result, error) {
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -78,7 +90,7 @@ func LoadPaths(paths ...string) (*Result, error) {
 		}
 	}
 	sort.Strings(files)
-	res := &Result{}
+	res := &Result{admit: admit}
 	var errs []error
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -158,6 +170,15 @@ func (r *Result) addDoc(raw []byte) error {
 	}
 	if u := istioObject(meta.APIVersion, meta.Kind); u != nil {
 		return r.addIstio(raw, u)
+	}
+	if r.admit != nil {
+		var m map[string]any
+		if err := yaml.Unmarshal(raw, &m); err != nil {
+			return err
+		}
+		if err := r.admit(schema.FromAPIVersionAndKind(meta.APIVersion, meta.Kind), m); err != nil {
+			return fmt.Errorf("%s %q: rejected at admission: %w", meta.Kind, meta.Metadata.Name, err)
+		}
 	}
 	obj, _, err := codecs.UniversalDeserializer().Decode(raw, nil, nil)
 	if err != nil {

@@ -75,6 +75,9 @@ func parentGroupKindNS(r *gwv1.HTTPRoute, pr gwv1.ParentReference) (string, stri
 
 // attach attaches rc through one parentRef and returns the Accepted verdict.
 func (t *translator) attach(rc *routeCtx, pr gwv1.ParentReference) (bool, gwv1.RouteConditionReason, string) {
+	if rc.invalid != nil {
+		return false, gwv1.RouteReasonUnsupportedValue, rc.invalid.String()
+	}
 	_, kind, ns := parentGroupKindNS(rc.r, pr)
 	if kind == "Service" || kind == kindHostname {
 		return t.attachToService(rc, pr, ns)

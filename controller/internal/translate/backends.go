@@ -74,6 +74,9 @@ func (t *translator) endpoints(s *corev1.Service, sp corev1.ServicePort) []*ir.E
 				}
 				tlsMode := t.podTLSMode(es.Namespace, ep.TargetRef)
 				for _, a := range ep.Addresses {
+					if !validEndpoint(a, *p.Port) {
+						continue // the API server refuses these; files read offline may not
+					}
 					k := fmt.Sprintf("%s|%d", a, *p.Port)
 					if seen[k] {
 						continue

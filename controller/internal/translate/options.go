@@ -46,6 +46,10 @@ type Options struct {
 	// mesh config: the root namespace of mesh-wide policies (empty means
 	// istio-system) and the trust domain and its aliases.
 	IstioMesh authz.Mesh
+	// AccessLogDir is the directory, besides /dev/stdout and /dev/stderr,
+	// where HTTPListenerPolicy file sinks may write (validate_policy.go);
+	// empty means DefaultAccessLogDir.
+	AccessLogDir string
 }
 
 // DefaultWasmDir is where a proxy image without the controller's wasm server

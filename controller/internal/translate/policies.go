@@ -106,7 +106,7 @@ func (t *translator) resolvePolicies() {
 	lps := append([]*v1alpha1.HTTPListenerPolicy(nil), t.in.HTTPListenerPolicies...)
 	sort.Slice(lps, func(i, j int) bool { return olderFirst(lps[i].ObjectMeta, lps[j].ObjectMeta) })
 	for _, p := range lps {
-		lp := convertListenerPolicy(p)
+		lp := convertListenerPolicy(p, t.opts.AccessLogDir)
 		ps.lps = append(ps.lps, lp)
 		for _, ref := range p.Spec.TargetRefs {
 			g := t.gatewayByNN[nsName{p.Namespace, string(ref.Name)}]
@@ -274,6 +274,7 @@ func (tp *trafficPolicy) feature(filter string) json.RawMessage {
 // with the filter's own message and never reaches a proxy.
 func convertTrafficPolicy(p *v1alpha1.TrafficPolicy) *trafficPolicy {
 	tp := &trafficPolicy{p: p, key: policyKey(p.Namespace, p.Name)}
+	rlBad, trBad := validateTrafficPolicy(p)
 	if rl := p.Spec.RateLimit; rl != nil && rl.Local != nil && rl.Local.TokenBucket != nil {
 		tp.total++
 		tb := rl.Local.TokenBucket
@@ -284,7 +285,9 @@ func convertTrafficPolicy(p *v1alpha1.TrafficPolicy) *trafficPolicy {
 		if tb.TokensPerFill != nil {
 			c.TokenBucket.TokensPerFill = ptrTo(int32(min(*tb.TokensPerFill, 1<<31-1)))
 		}
-		if err := c.Validate(); err != nil {
+		if rlBad != "" {
+			tp.invalid = append(tp.invalid, rlBad)
+		} else if err := c.Validate(); err != nil {
 			tp.invalid = append(tp.invalid, "rateLimit.local: "+err.Error())
 		} else {
 			tp.features = append(tp.features, policyFeature{ir.FilterRateLimit, mustJSON(c)})
@@ -293,7 +296,9 @@ func convertTrafficPolicy(p *v1alpha1.TrafficPolicy) *trafficPolicy {
 	if tr := p.Spec.Transformation; tr != nil {
 		tp.total++
 		var c config.Transformation
-		if err := remarshal(tr, &c); err != nil {
+		if trBad != "" {
+			tp.invalid = append(tp.invalid, trBad)
+		} else if err := remarshal(tr, &c); err != nil {
 			tp.invalid = append(tp.invalid, "transformation: "+err.Error())
 		} else if err := c.Validate(); err != nil {
 			tp.invalid = append(tp.invalid, "transformation: "+err.Error())
@@ -304,12 +309,16 @@ func convertTrafficPolicy(p *v1alpha1.TrafficPolicy) *trafficPolicy {
 	return tp
 }
 
-func convertListenerPolicy(p *v1alpha1.HTTPListenerPolicy) *listenerPolicy {
+func convertListenerPolicy(p *v1alpha1.HTTPListenerPolicy, accessLogDir string) *listenerPolicy {
 	lp := &listenerPolicy{p: p, key: policyKey(p.Namespace, p.Name)}
 	if len(p.Spec.AccessLog) == 0 {
 		return lp
 	}
 	lp.total = 1
+	if msg := validateListenerPolicy(p, accessLogDir); msg != "" {
+		lp.invalid = msg
+		return lp
+	}
 	var c config.AccessLogPolicy
 	if err := remarshal(p.Spec.AccessLog, &c.AccessLog); err != nil {
 		lp.invalid = "accessLog: " + err.Error()

@@ -17,6 +17,9 @@ type routeCtx struct {
 	rules []*ruleIR
 	// refErr is the first unresolvable reference (ResolvedRefs=False).
 	refErr *refError
+	// invalid is the first field Envoy would refuse (validate_route.go):
+	// the route is then Accepted=False on every parent and left out.
+	invalid *routeProblem
 	// parents are wasp's status entries, in parentRef order.
 	parents []gwv1.RouteParentStatus
 }
@@ -36,9 +39,13 @@ type ruleIR struct {
 const defaultStatus = 500
 
 func (t *translator) convertRoute(r *gwv1.HTTPRoute) *routeCtx {
-	rc := &routeCtx{r: r, key: nsName{r.Namespace, r.Name}}
+	rc := &routeCtx{r: r, key: nsName{r.Namespace, r.Name}, invalid: validateRoute(r)}
 	for i := range r.Spec.Rules {
-		rc.rules = append(rc.rules, t.convertRule(rc, i, &r.Spec.Rules[i]))
+		rule := t.convertRule(rc, i, &r.Spec.Rules[i])
+		rc.rules = append(rc.rules, rule)
+		if rc.invalid == nil {
+			rc.invalid = checkRuleRoutes(fmt.Sprintf("spec.rules[%d]", i), rule)
+		}
 	}
 	return rc
 }

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -117,7 +118,7 @@ func serviceVIPs(s *corev1.Service) []string {
 	}
 	var out []string
 	for _, ip := range ips {
-		if ip != "" && ip != corev1.ClusterIPNone {
+		if _, err := netip.ParseAddr(ip); err == nil {
 			out = append(out, ip)
 		}
 	}
