@@ -56,7 +56,7 @@ func TestSeedIngressHTTPSRotation(t *testing.T) {
 	res := waitXDS(t, ads, "the 443 listener and its certificate", func(r *envoysim.Resources) bool {
 		return listenerOnPort(r, 443) != nil && len(r.Secrets) == 1
 	})
-	sim := newSim(t, in, res, envoysim.Options{Seed: 8})
+	sim := newSim(t, in, ads, res, envoysim.Options{Seed: 8})
 	ex, err := sim.Do(envoysim.Request{ListenerPort: 443, Authority: "app.example.com", Path: "/", Scheme: "https",
 		TLS: &envoysim.ClientTLS{ServerName: "app.example.com", ALPN: []string{"h2", "http/1.1"}}}, nil)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestSeedIngressHTTPSRotation(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	sim = newSim(t, in, res, envoysim.Options{Seed: 8})
+	sim = newSim(t, in, ads, res, envoysim.Options{Seed: 8})
 	ex, err = sim.Do(envoysim.Request{ListenerPort: 443, Authority: "app.example.com", Path: "/",
 		TLS: &envoysim.ClientTLS{ServerName: "app.example.com", RootCAs: pool}}, nil)
 	if err != nil {
