@@ -65,8 +65,11 @@ func readPairs(raw []byte, pairs [][2]string, mapType uint32) ([]byte, [][2]stri
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
 	// Without a route name (no route matched) only the default policy can
-	// apply.
-	h.route, _ = hostcall.AppendProperty(h.route[:0], routeNamePath)
+	// apply; without per-route policies the name is not read at all.
+	h.route = h.route[:0]
+	if len(h.plugin.cfg.Routes) > 0 {
+		h.route, _ = hostcall.AppendProperty(h.route, routeNamePath)
+	}
 	h.policy = h.plugin.policyFor(bytesAsString(h.route))
 	if h.policy == nil {
 		return types.ActionContinue
