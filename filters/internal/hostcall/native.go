@@ -87,7 +87,11 @@ func SetProperty(path string, value []byte) Status {
 	return status(proxywasm.SetProperty(segments(path), bytes.Clone(value)))
 }
 
+// ReplaceHeader copies name and value (as AddHeader does): the emulator
+// keeps the strings it is given, and callers may pass views of buffers they
+// reuse.
 func ReplaceHeader(mapType uint32, name, value string) Status {
+	name, value = strings.Clone(name), strings.Clone(value)
 	if mapType == RequestHeaders {
 		return status(proxywasm.ReplaceHttpRequestHeader(name, value))
 	}
@@ -102,7 +106,7 @@ func AddHeader(mapType uint32, name, value string) Status {
 	if st != OK {
 		return st
 	}
-	return setHeaderMap(mapType, append(hs, [2]string{name, value}))
+	return setHeaderMap(mapType, append(hs, [2]string{strings.Clone(name), strings.Clone(value)}))
 }
 
 // RemoveHeader goes through the whole map: the SDK's emulator removes only
