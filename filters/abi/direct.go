@@ -132,3 +132,23 @@ func RemoveHeaderValue(mapType uint32, name string) uint32 {
 
 // IncrementMetric adds delta to metric id.
 func IncrementMetric(id uint32, delta int64) uint32 { return importIncrementMetric(id, delta) }
+
+// Buffer types of the ABI the built-in filters read and replace.
+const (
+	BufferHttpRequestBody  = 0
+	BufferHttpResponseBody = 1
+)
+
+// AppendBufferBytes appends up to size bytes of buffer bufferType from
+// start to dst.
+func AppendBufferBytes(dst []byte, bufferType uint32, start, size int) ([]byte, uint32) {
+	beginAppend(dst)
+	st := importGetBufferBytes(bufferType, uint32(start), uint32(size), pRetAddr, pRetSize)
+	return endAppend(st), st
+}
+
+// ReplaceBufferBytes replaces the whole of buffer bufferType with data; the
+// host copies data, so the caller may reuse it.
+func ReplaceBufferBytes(bufferType uint32, data []byte) uint32 {
+	return importSetBufferBytes(bufferType, 0, 1<<31-1, bytesPtr(data), uint32(len(data)))
+}

@@ -4,7 +4,7 @@
 // per worker instead of three Go runtimes. Each plugin configuration names
 // its filter with root_id (config.RootID*):
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o filters/dist/builtin.wasm ./filters/builtin
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags="-s -w" -o filters/dist/builtin.wasm ./filters/builtin
 //
 // See docs/adr/0004-builtin-filters-one-vm.md.
 package main

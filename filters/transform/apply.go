@@ -26,8 +26,8 @@ type edits struct {
 	body        []byte
 	replaceBody bool
 
-	out     [][2]string // applyHeaders' result, reused
-	lenText []byte      // the new content-length's digits
+	calls   []headerCall // headerCalls' result, reused
+	lenText []byte       // the new content-length's digits
 }
 
 // scratch is a transform's working memory for one message, reused from one
@@ -58,66 +58,83 @@ type renderError struct {
 
 func (e *renderError) Error() string { return fmt.Sprintf("%s: %v", e.what, e.err) }
 
-// applyHeaders returns the message's header list after the edits: remove,
-// then set (in place of the first value, dropping the others; an empty value
-// removes a regular header), then add (appended), then content-length for a
-// replaced body when the message announced one. The filter hands the whole
-// list to the host in one call, so the result does not depend on how a host
-// merges repeated names.
-func (e *edits) applyHeaders(pairs [][2]string) [][2]string {
-	out := e.out[:0]
-	for _, p := range pairs {
-		if !containsName(e.remove, p[0]) {
-			out = append(out, p)
-		}
+// headerCall is one header edit as the host applies it.
+type headerCall struct {
+	op          headerOp
+	name, value string
+}
+
+type headerOp uint8
+
+const (
+	opRemove  headerOp = iota // remove every value of name
+	opReplace                 // set the only value of name
+	opAdd                     // add a value of name
+)
+
+// headerCalls returns the edits as individual host calls, in order: remove,
+// then set (one value in place of all; an empty value removes a regular
+// header and leaves a pseudo-header as is), then add, then content-length
+// for a replaced body when the message still has one. A name the message
+// carries more than once is set by removing then adding it, so the result
+// does not depend on whether a host's replace drops the other values.
+func (e *edits) headerCalls(arrived [][2]string) []headerCall {
+	calls := e.calls[:0]
+	for _, name := range e.remove {
+		calls = append(calls, headerCall{op: opRemove, name: name})
 	}
 	for _, kv := range e.set {
-		out = setHeader(out, kv[0], kv[1], kv[1] == "" && kv[0][0] != ':')
+		name, v := kv[0], kv[1]
+		switch {
+		case v == "" && name[0] == ':':
+		case v == "":
+			calls = append(calls, headerCall{op: opRemove, name: name})
+		case valuesAfter(arrived, calls, name) > 1:
+			calls = append(calls, headerCall{op: opRemove, name: name}, headerCall{op: opAdd, name: name, value: v})
+		default:
+			calls = append(calls, headerCall{op: opReplace, name: name, value: v})
+		}
 	}
-	out = append(out, e.add...)
+	for _, kv := range e.add {
+		calls = append(calls, headerCall{op: opAdd, name: kv[0], value: kv[1]})
+	}
 	if e.replaceBody {
-		e.lenText = strconv.AppendInt(e.lenText[:0], int64(len(e.body)), 10)
-		for i := range out {
-			if out[i][0] == "content-length" {
-				out[i][1] = unsafe.String(unsafe.SliceData(e.lenText), len(e.lenText))
+		if n := valuesAfter(arrived, calls, "content-length"); n > 0 {
+			e.lenText = strconv.AppendInt(e.lenText[:0], int64(len(e.body)), 10)
+			v := bytesAsString(e.lenText)
+			if n > 1 {
+				calls = append(calls, headerCall{op: opRemove, name: "content-length"}, headerCall{op: opAdd, name: "content-length", value: v})
+			} else {
+				calls = append(calls, headerCall{op: opReplace, name: "content-length", value: v})
 			}
 		}
 	}
-	e.out = out
-	return out
+	e.calls = calls
+	return calls
 }
 
-func containsName(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
+// valuesAfter counts the values of name the message has after calls.
+func valuesAfter(arrived [][2]string, calls []headerCall, name string) int {
+	count := 0
+	for _, p := range arrived {
+		if p[0] == name {
+			count++
 		}
 	}
-	return false
-}
-
-// setHeader replaces the first value of name and drops the others; remove
-// drops them all. An empty pseudo-header value leaves the pseudo-header as is.
-func setHeader(pairs [][2]string, name, value string, remove bool) [][2]string {
-	if value == "" && !remove {
-		return pairs
-	}
-	out := pairs[:0]
-	done := remove
-	for _, p := range pairs {
-		if p[0] != name {
-			out = append(out, p)
+	for _, c := range calls {
+		if c.name != name {
 			continue
 		}
-		if !done {
-			out = append(out, [2]string{name, value})
-			done = true
+		switch c.op {
+		case opRemove:
+			count = 0
+		case opReplace:
+			count = 1
+		case opAdd:
+			count++
 		}
 	}
-	if !done {
-		out = append(out, [2]string{name, value})
-	}
-	return out
+	return count
 }
 
 // run evaluates every template against the message as it arrived: no
@@ -167,10 +184,9 @@ func (t *transform) run(m *message) (*edits, error) {
 		if err != nil {
 			return nil, &renderError{what: "body", err: err}
 		}
+		// The host copies the body it is given (hostcall.ReplaceBody).
 		sc.body = out
-		// One copy of the exact size: a host may keep the slice it is
-		// given (the SDK's native emulator does), and scratch is reused.
-		e.body, e.replaceBody = append([]byte(nil), out...), true
+		e.body, e.replaceBody = out, true
 	}
 	return e, nil
 }

@@ -76,7 +76,7 @@ func benchPlain(b *testing.B, policyJSON string, headers [][2]string, body strin
 		if err != nil {
 			b.Fatal(err)
 		}
-		_ = e.applyHeaders(headers)
+		_ = e.headerCalls(headers)
 	}
 	cpu.report(b)
 }
@@ -91,7 +91,7 @@ func benchNative(b *testing.B, policyJSON string, headers [][2]string, body stri
 	opt := proxytest.NewEmulatorOption().
 		WithVMContext(&vmContext{}).
 		WithPluginConfiguration([]byte(testConfig(policyJSON))).
-		WithProperty(routeNamePath, []byte("r1"))
+		WithProperty(strings.Split(routeNamePath, "\x00"), []byte("r1"))
 	host, reset := proxytest.NewHostEmulator(opt)
 	defer reset()
 	if host.StartPlugin() != types.OnPluginStartStatusOK {

@@ -8,49 +8,81 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"wasp.dev/filters/config"
+	"wasp.dev/filters/internal/hostcall"
 )
 
-// routeNamePath is config.PropertyRouteName as the SDK's path segments (it
-// joins them with NUL; Envoy resolves "xds" then "route_name").
-var routeNamePath = []string{"xds", "route_name"}
+// routeNamePath is config.PropertyRouteName as the ABI's path (segments
+// joined with NUL; Envoy resolves "xds" then "route_name").
+const routeNamePath = "xds\x00route_name"
 
+// httpContext is one stream's state. Contexts are reused from stream to
+// stream (the plugin's free list) with their buffers: the hot path reads
+// each header map once into a buffer and decodes it into views, so a
+// request allocates nothing once the buffers have grown.
 type httpContext struct {
 	types.DefaultHttpContext
 	plugin *pluginContext
 	policy *policy
 
-	requestHeaders [][2]string // as they arrived, for request_header()
+	route []byte // the route name property
 
-	// Per direction: whether the headers wait for the body, and the headers
-	// as they arrived.
+	// The serialized header maps as they arrived, and their pairs (views
+	// into them). The request's serve request_header() on both sides.
+	reqRaw, respRaw     []byte
+	reqPairs, respPairs [][2]string
+
+	// Per direction: whether the headers wait for the body.
 	reqPending, respPending bool
-	reqPairs, respPairs     [][2]string
-	// The body so far, copied chunk by chunk: a trailers callback cannot
+	// The body so far, read chunk by chunk: a trailers callback cannot
 	// count on reading the host's buffer, and reading only the new part
 	// keeps buffering linear.
 	reqBody, respBody []byte
 	replied           bool // a local reply was sent; do nothing more
 }
 
+// OnHttpStreamDone returns the context to the plugin's free list: no
+// callback reaches a stream context after proxy_on_log.
+func (h *httpContext) OnHttpStreamDone() {
+	p := h.plugin
+	*h = httpContext{
+		plugin: p, route: h.route[:0],
+		reqRaw: h.reqRaw[:0], respRaw: h.respRaw[:0],
+		reqPairs: h.reqPairs[:0], respPairs: h.respPairs[:0],
+		reqBody: h.reqBody[:0], respBody: h.respBody[:0],
+	}
+	p.free = append(p.free, h)
+}
+
+// readPairs reads header map mapType into raw and decodes it into pairs.
+func readPairs(raw []byte, pairs [][2]string, mapType uint32) ([]byte, [][2]string, bool) {
+	raw, st := hostcall.AppendHeaderPairs(raw[:0], mapType)
+	if st != hostcall.OK {
+		return raw, pairs[:0], false
+	}
+	pairs, ok := hostcall.AppendPairs(pairs[:0], raw)
+	return raw, pairs, ok
+}
+
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
 	// Without a route name (no route matched) only the default policy can
-	// apply.
-	route, _ := proxywasm.GetProperty(routeNamePath)
-	h.policy = h.plugin.policyFor(string(route))
+	// apply; without per-route policies the name is not read at all.
+	h.route = h.route[:0]
+	if len(h.plugin.cfg.Routes) > 0 {
+		h.route, _ = hostcall.AppendProperty(h.route, routeNamePath)
+	}
+	h.policy = h.plugin.policyFor(bytesAsString(h.route))
 	if h.policy == nil {
 		return types.ActionContinue
 	}
-	pairs, err := proxywasm.GetHttpRequestHeaders()
-	if err != nil {
-		proxywasm.LogErrorf("transform: cannot read request headers: %v", err)
+	var ok bool
+	if h.reqRaw, h.reqPairs, ok = readPairs(h.reqRaw, h.reqPairs, hostcall.RequestHeaders); !ok {
+		proxywasm.LogError("transform: cannot read request headers")
 		return types.ActionContinue
 	}
-	h.requestHeaders = pairs
 	t := h.policy.request
 	if t == nil {
 		return types.ActionContinue
 	}
-	h.reqPairs = pairs
 	if t.bufferBody && !endOfStream {
 		h.reqPending = true
 		return types.ActionPause
@@ -77,12 +109,11 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	if h.policy == nil || h.policy.response == nil || h.replied {
 		return types.ActionContinue
 	}
-	pairs, err := proxywasm.GetHttpResponseHeaders()
-	if err != nil {
-		proxywasm.LogErrorf("transform: cannot read response headers: %v", err)
+	var ok bool
+	if h.respRaw, h.respPairs, ok = readPairs(h.respRaw, h.respPairs, hostcall.ResponseHeaders); !ok {
+		proxywasm.LogError("transform: cannot read response headers")
 		return types.ActionContinue
 	}
-	h.respPairs = pairs
 	t := h.policy.response
 	if t.bufferBody && !endOfStream {
 		h.respPending = true
@@ -117,12 +148,12 @@ func (h *httpContext) onBody(s side, t *transform, bodySize int, endOfStream boo
 			s.name+" body exceeds the transformation buffer limit of "+strconv.Itoa(t.maxBodyBytes)+" bytes")
 	}
 	if bodySize > len(*buf) {
-		chunk, err := s.getBody(len(*buf), bodySize-len(*buf))
-		if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-			proxywasm.LogErrorf("transform: cannot read the %s body: %v", s.name, err)
+		var st hostcall.Status
+		*buf, st = hostcall.AppendBody(*buf, s.isRequest, len(*buf), bodySize-len(*buf))
+		if st != hostcall.OK && st != hostcall.NotFound {
+			proxywasm.LogErrorf("transform: cannot read the %s body: status %d", s.name, st)
 			return h.reply(s, s.failedStatus(), s.name+"_transformation_failed", s.name+" transformation failed")
 		}
-		*buf = append(*buf, chunk...)
 	}
 	if !endOfStream {
 		return types.ActionPause
@@ -153,7 +184,7 @@ func (h *httpContext) finish(s side, t *transform, body []byte, hasBody bool) (a
 	if !s.isRequest {
 		pairs = h.respPairs
 	}
-	m := &message{headers: pairs, requestHeaders: h.requestHeaders, body: body, hasBody: hasBody}
+	m := &message{headers: pairs, requestHeaders: h.reqPairs, body: body, hasBody: hasBody}
 	e, err := t.run(m)
 	switch {
 	case errors.Is(err, errNotJSON):
@@ -170,16 +201,43 @@ func (h *httpContext) finish(s side, t *transform, body []byte, hasBody bool) (a
 	return types.ActionContinue
 }
 
+// apply makes the edits as individual header calls (the host copies each
+// name and value), then replaces the body.
 func (h *httpContext) apply(s side, e *edits, arrived [][2]string) error {
-	if len(e.remove)+len(e.set)+len(e.add) > 0 || e.replaceBody {
-		if err := s.setHeaders(e.applyHeaders(arrived)); err != nil {
-			return err
+	mapType := hostcall.RequestHeaders
+	if !s.isRequest {
+		mapType = hostcall.ResponseHeaders
+	}
+	for _, c := range e.headerCalls(arrived) {
+		var st hostcall.Status
+		switch c.op {
+		case opRemove:
+			st = hostcall.RemoveHeader(mapType, c.name)
+		case opReplace:
+			st = hostcall.ReplaceHeader(mapType, c.name, c.value)
+		default:
+			st = hostcall.AddHeader(mapType, c.name, c.value)
+		}
+		if st != hostcall.OK {
+			return &hostError{what: "header " + strconv.Quote(c.name), status: st}
 		}
 	}
 	if e.replaceBody {
-		return s.replaceBody(e.body)
+		if st := hostcall.ReplaceBody(s.isRequest, e.body); st != hostcall.OK {
+			return &hostError{what: "body", status: st}
+		}
 	}
 	return nil
+}
+
+// hostError is a host call that failed while applying the edits.
+type hostError struct {
+	what   string
+	status hostcall.Status
+}
+
+func (e *hostError) Error() string {
+	return "setting the " + e.what + ": status " + strconv.Itoa(int(e.status))
 }
 
 // reply answers with a short JSON error; the stream stops here.
@@ -221,24 +279,3 @@ func (s side) notJSONStatus() int {
 }
 
 func (s side) failedStatus() int { return s.notJSONStatus() }
-
-func (s side) getBody(start, size int) ([]byte, error) {
-	if s.isRequest {
-		return proxywasm.GetHttpRequestBody(start, size)
-	}
-	return proxywasm.GetHttpResponseBody(start, size)
-}
-
-func (s side) replaceBody(b []byte) error {
-	if s.isRequest {
-		return proxywasm.ReplaceHttpRequestBody(b)
-	}
-	return proxywasm.ReplaceHttpResponseBody(b)
-}
-
-func (s side) setHeaders(pairs [][2]string) error {
-	if s.isRequest {
-		return proxywasm.ReplaceHttpRequestHeaders(pairs)
-	}
-	return proxywasm.ReplaceHttpResponseHeaders(pairs)
-}

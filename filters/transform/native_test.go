@@ -16,7 +16,7 @@ func runNative(t testing.TB, c *exchangeCase) *outcome {
 	opt := proxytest.NewEmulatorOption().
 		WithVMContext(&vmContext{}).
 		WithPluginConfiguration([]byte(c.pluginConfig())).
-		WithProperty(routeNamePath, []byte(c.routeName()))
+		WithProperty(strings.Split(routeNamePath, "\x00"), []byte(c.routeName()))
 	host, reset := proxytest.NewHostEmulator(opt)
 	defer reset()
 	if st := host.StartPlugin(); st != types.OnPluginStartStatusOK {

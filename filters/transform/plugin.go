@@ -14,6 +14,7 @@ type pluginContext struct {
 	types.DefaultPluginContext
 	cfg      *config.PluginConfig[config.Transformation]
 	policies map[string]*policy
+	free     []*httpContext // finished streams' contexts, reused
 }
 
 // OnPluginStart parses the configuration and every template once. A bad
@@ -72,5 +73,11 @@ func (p *pluginContext) policyFor(route string) *policy {
 }
 
 func (p *pluginContext) NewHttpContext(uint32) types.HttpContext {
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return h
+	}
 	return &httpContext{plugin: p}
 }

@@ -25,8 +25,9 @@ type buildResult struct {
 // Build compiles the filter package in pkgDir (relative to the test's working
 // directory, e.g. "." or "../ratelimit") with
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags="-s -w"
 //
+// (the flags of `make wasm`, so tests run the bytes that ship)
 // once per test process, and returns the path of the .wasm file. Plain
 // `go test` therefore needs no prior `make wasm`. A build failure fails tb
 // with the compiler's output.
@@ -69,7 +70,7 @@ func goBuildWasm(absDir string) (string, error) {
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), ".")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", tmp.Name(), ".")
 	cmd.Dir = absDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if output, err := cmd.CombinedOutput(); err != nil {

@@ -60,8 +60,7 @@ func Lookup(pairs []byte, name string) (string, bool) {
 			return "", false
 		}
 		if string(pairs[data:data+k]) == name {
-			val := pairs[data+k+1 : data+k+1+v]
-			return unsafe.String(unsafe.SliceData(val), len(val)), true
+			return view(pairs[data+k+1 : data+k+1+v]), true
 		}
 		data += k + 1 + v + 1
 	}
@@ -71,3 +70,26 @@ func Lookup(pairs []byte, name string) (string, bool) {
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
+
+// AppendPairs appends the pairs of a serialized header map to dst as views
+// into pairs (valid while pairs is, and while pairs is not changed): the
+// filter reads a map once into a reused buffer and decodes it without
+// copying a name or value.
+func AppendPairs(dst [][2]string, pairs []byte) ([][2]string, bool) {
+	n, _, ok := PairsSize(pairs)
+	if !ok {
+		return dst, false
+	}
+	data := 4 + 8*n
+	for i := 0; i < n; i++ {
+		k, v := int(le32(pairs[4+8*i:])), int(le32(pairs[8+8*i:]))
+		if data+k+1+v+1 > len(pairs) {
+			return dst, false
+		}
+		dst = append(dst, [2]string{view(pairs[data : data+k]), view(pairs[data+k+1 : data+k+1+v])})
+		data += k + 1 + v + 1
+	}
+	return dst, true
+}
+
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

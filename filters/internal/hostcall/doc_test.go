@@ -51,3 +51,25 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendPairs(t *testing.T) {
+	hs := [][2]string{{":method", "GET"}, {"x-a", ""}, {"x-b", "1"}, {"x-b", "2"}}
+	m := pairs(hs)
+	got, ok := AppendPairs(nil, m)
+	if !ok || len(got) != len(hs) {
+		t.Fatalf("got %q, %v", got, ok)
+	}
+	for i := range hs {
+		if got[i] != hs[i] {
+			t.Errorf("pair %d: %q, want %q", i, got[i], hs[i])
+		}
+	}
+	if got, ok := AppendPairs(nil, nil); !ok || len(got) != 0 {
+		t.Fatalf("empty map: %q, %v", got, ok)
+	}
+	for cut := 1; cut < len(m); cut++ {
+		if _, ok := AppendPairs(nil, m[:cut]); ok {
+			t.Errorf("cut at %d: a truncated map decoded", cut)
+		}
+	}
+}

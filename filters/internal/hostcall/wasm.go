@@ -47,3 +47,33 @@ func ReplaceHeader(mapType uint32, name, value string) Status {
 func IncrementMetric(id uint32, delta int64) Status {
 	return Status(waspabi.IncrementMetric(id, delta))
 }
+
+// AddHeader adds a value of header name to map mapType.
+func AddHeader(mapType uint32, name, value string) Status {
+	return Status(waspabi.AddHeaderValue(mapType, name, value))
+}
+
+// RemoveHeader removes every value of header name from map mapType.
+func RemoveHeader(mapType uint32, name string) Status {
+	return Status(waspabi.RemoveHeaderValue(mapType, name))
+}
+
+// AppendBody appends up to size bytes of the request (or response) body
+// from start to dst.
+func AppendBody(dst []byte, request bool, start, size int) ([]byte, Status) {
+	out, st := waspabi.AppendBufferBytes(dst, bodyBuffer(request), start, size)
+	return out, Status(st)
+}
+
+// ReplaceBody replaces the request (or response) body with b; the host
+// copies b, so the caller may reuse it.
+func ReplaceBody(request bool, b []byte) Status {
+	return Status(waspabi.ReplaceBufferBytes(bodyBuffer(request), b))
+}
+
+func bodyBuffer(request bool) uint32 {
+	if request {
+		return waspabi.BufferHttpRequestBody
+	}
+	return waspabi.BufferHttpResponseBody
+}

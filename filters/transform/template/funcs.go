@@ -1,11 +1,12 @@
 package template
 
 import (
-	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -237,11 +238,15 @@ func (r *renderer) replace(s, old, repl string) (Value, error) {
 
 // replaceWithRandom replaces every occurrence of pattern with one random
 // string: 16 random bytes in unpadded base64, as kgateway's function does.
+// The bytes come from math/rand/v2's global generator (ChaCha8, seeded by
+// the runtime from the host's random_get): unique per render, which is what
+// the function is for (request ids, cache busting), not a secret. crypto/rand
+// would link Go's FIPS module (AES, SHA-2/3, DRBG, math/big) into the
+// guest for no gain here: about 0.2 MB of the built-in module.
 func replaceWithRandom(r *renderer, a []Value) (Value, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return Value{}, fmt.Errorf("no randomness: %v", err)
-	}
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	s, pattern := r.toString(a[0]), r.toString(a[1])
 	return r.replace(s, pattern, r.str(base64.RawStdEncoding.AppendEncode(r.text.tail(), b[:])))
 }
