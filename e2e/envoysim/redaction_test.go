@@ -34,11 +34,12 @@ backends:
 - name: default/app:80
   endpoints: [{address: 10.0.1.1, port: 8080}]
 wasmModules:
-- name: accesslog
-  url: http://wasp-controller.wasp-system.svc:8082/wasm/accesslog.wasm
+- name: builtin
+  url: http://wasp-controller.wasp-system.svc:8082/wasm/builtin.wasm
 wasmFilters:
 - name: accesslog
-  module: accesslog
+  module: builtin
+  rootID: accesslog
   default: default/logs
   policies:
     default/logs:
@@ -69,7 +70,7 @@ func TestRedactionParity(t *testing.T) {
 	if err := yaml.UnmarshalStrict([]byte(redactionCase), &in); err != nil {
 		t.Fatal(err)
 	}
-	in.WasmModules[0].SHA256 = sums["accesslog"]
+	in.WasmModules[0].SHA256 = sums["builtin"]
 	p := newProxy(t, translate(t, &in, translator.Options{}), srv)
 	withoutFilter := newProxy(t, withoutWasmFilters(t, translate(t, &in, translator.Options{})), srv)
 
